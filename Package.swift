@@ -1,0 +1,54 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "langneuron",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "langneuron", targets: ["LangNeuronCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libzstd-dev, libbz2-dev, libssl-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CBz2", path: "Sources/CBz2"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+
+        // Tensor kernels: BLAS wrappers, forward/backward ops, sgemm peak measurement.
+        .target(name: "Kernels", dependencies: ["CBLAS"]),
+        // Model files: GGUF, safetensors, HF directories, dequantisation, fingerprints.
+        .target(name: "ModelIO", dependencies: ["COpenSSL"]),
+        // Tokenizers from GGUF metadata and tokenizer.json.
+        .target(name: "Tokenizers", dependencies: ["ModelIO"]),
+        // Architectures, forward pass with KV cache, hooks, backward pass.
+        .target(name: "Models", dependencies: ["Kernels", "ModelIO", "Tokenizers"]),
+        // Wikipedia dumps, JSONL and text corpora to clean documents.
+        .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
+        // Data root, data-set downloads, default model fetching.
+        .target(name: "Store", dependencies: ["ModelIO"]),
+
+        .executableTarget(
+            name: "LangNeuronCLI",
+            dependencies: [
+                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // Shared helpers for tests: locating ../shared, reading reference manifests.
+        .target(name: "TestSupport", dependencies: ["ModelIO"], path: "Sources/TestSupport"),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelIO", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Corpus: streaming Wikipedia dump / JSONL / text readers, wikitext cleaning and document sampling.

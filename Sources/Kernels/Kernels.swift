@@ -1,0 +1,1 @@
+// Kernels: BLAS-backed matrix products and the forward/backward operations of the models.

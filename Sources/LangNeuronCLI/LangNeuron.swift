@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct LangNeuron: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "langneuron",
+        abstract: "Find and fine-tune the language-specific neurons of a large language model.",
+        subcommands: []
+    )
+}

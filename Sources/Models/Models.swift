@@ -1,0 +1,1 @@
+// Models: architecture configurations, the forward pass with KV cache and hooks, and the backward pass.

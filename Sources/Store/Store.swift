@@ -1,0 +1,1 @@
+// Store: the data root, data-set downloads and default model fetching.
