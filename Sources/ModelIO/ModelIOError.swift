@@ -1,0 +1,46 @@
+import Foundation
+
+/// Errors from reading and writing model files. Each names the file and what to do.
+public enum ModelIOError: LocalizedError, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case notGGUF(path: String, magic: String)
+    case unsupportedGGUFVersion(path: String, version: UInt32)
+    case truncated(path: String, needed: Int, size: Int, what: String)
+    case malformed(path: String, field: String, reason: String)
+    case unknownValueType(path: String, key: String, type: UInt32)
+    case unknownTensorType(path: String, tensor: String, type: UInt32)
+    case unsupportedTensorType(path: String, tensor: String, type: String)
+    case missingTensor(path: String, tensor: String)
+    case missingMetadata(path: String, key: String)
+    case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
+    case writeFailed(path: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .cannotOpen(path, reason):
+            return "\(path): cannot open (\(reason)). Check the path and permissions."
+        case let .notGGUF(path, magic):
+            return "\(path): not a GGUF file (magic \(magic), expected 'GGUF'). Pass a .gguf file or a Hugging Face model directory."
+        case let .unsupportedGGUFVersion(path, version):
+            return "\(path): GGUF version \(version) is not supported (supported: 2, 3). Re-convert the model with a current llama.cpp."
+        case let .truncated(path, needed, size, what):
+            return "\(path): file is truncated: \(what) needs \(needed) bytes but the file has \(size). Download the file again."
+        case let .malformed(path, field, reason):
+            return "\(path): malformed field '\(field)': \(reason). The file is corrupt or not a supported model file."
+        case let .unknownValueType(path, key, type):
+            return "\(path): metadata key '\(key)' has unknown value type \(type). The file is corrupt or from a newer GGUF version."
+        case let .unknownTensorType(path, tensor, type):
+            return "\(path): tensor '\(tensor)' has unknown ggml type \(type). The file is corrupt or uses a quantisation this tool does not know."
+        case let .unsupportedTensorType(path, tensor, type):
+            return "\(path): tensor '\(tensor)' uses quantisation \(type), which langneuron cannot dequantise yet. Supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. Use a model file with one of these."
+        case let .missingTensor(path, tensor):
+            return "\(path): tensor '\(tensor)' is missing. The file is incomplete or not of the architecture it claims."
+        case let .missingMetadata(path, key):
+            return "\(path): metadata key '\(key)' is missing. The file is incomplete or not of the architecture it claims."
+        case let .shapeMismatch(path, tensor, expected, found):
+            return "\(path): tensor '\(tensor)' has shape \(found), expected \(expected). The file does not match its own configuration."
+        case let .writeFailed(path, reason):
+            return "\(path): cannot write (\(reason)). Check free disk space and permissions."
+        }
+    }
+}
