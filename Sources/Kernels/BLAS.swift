@@ -1,0 +1,41 @@
+import CBLAS
+import Foundation
+
+/// Thin wrapper over OpenBLAS's CBLAS interface. All matrices are row-major.
+public enum BLAS {
+    /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is `m×k` and `op(B)` is `k×n`.
+    /// `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored.
+    @inline(__always)
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            // BLAS would leave C scaled by beta; do it explicitly so callers need not special-case.
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `Y[m×n] (+)= X[m×k] · Wᵀ` for a weight `W` stored `[n, k]` (PyTorch's `[out, in]`).
+    @inline(__always)
+    public static func linear(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                              m: Int, n: Int, k: Int, accumulate: Bool = false) {
+        gemm(transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, beta: accumulate ? 1 : 0, c: y, ldc: n)
+    }
+
+    /// The OpenBLAS kernel in use (e.g. "Haswell", "SkylakeX").
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+    /// OpenBLAS build configuration string.
+    public static var config: String { openblas_get_config().map { String(cString: $0) } ?? "unknown" }
+    /// Threads OpenBLAS will use.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Processors OpenBLAS sees.
+    public static var processors: Int { Int(openblas_get_num_procs()) }
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+}

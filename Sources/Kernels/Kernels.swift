@@ -1,1 +1,0 @@
-// Kernels: BLAS-backed matrix products and the forward/backward operations of the models.
