@@ -15,6 +15,8 @@ public enum RopeScaling: Equatable, Codable {
     case linear(factor: Double)
     /// Llama 3's piecewise scaling of the inverse frequencies.
     case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Double)
+    /// Per-frequency divisors (llama.cpp's `rope_freqs` tensor).
+    case factors([Double])
 }
 
 /// Precomputed cos/sin of rotary angles, `[positions, headDim/2]`, computed in Double.
@@ -47,6 +49,8 @@ public final class RopeTable {
                 let smooth = (original / wavelen - low) / (high - low)
                 return (1 - smooth) * f / factor + smooth * f
             }
+        case let .factors(div):
+            inv = zip(inv, div).map { $0 / $1 }
         }
         inverseFrequencies = inv
         ensure(capacity: capacity)
