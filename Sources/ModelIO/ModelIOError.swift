@@ -14,6 +14,8 @@ public enum ModelIOError: LocalizedError, Equatable {
     case missingMetadata(path: String, key: String)
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
     case writeFailed(path: String, reason: String)
+    case rowsOutOfRange(path: String, tensor: String, rows: Range<Int>, rowCount: Int)
+    case bufferSizeMismatch(path: String, tensor: String, expected: Int, got: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -41,6 +43,10 @@ public enum ModelIOError: LocalizedError, Equatable {
             return "\(path): tensor '\(tensor)' has shape \(found), expected \(expected). The file does not match its own configuration."
         case let .writeFailed(path, reason):
             return "\(path): cannot write (\(reason)). Check free disk space and permissions."
+        case let .rowsOutOfRange(path, tensor, rows, rowCount):
+            return "\(path): tensor '\(tensor)' has \(rowCount) rows; rows \(rows.lowerBound)..<\(rows.upperBound) were requested. Ask for rows inside 0..<\(rowCount)."
+        case let .bufferSizeMismatch(path, tensor, expected, got):
+            return "\(path): tensor '\(tensor)': the output buffer holds \(got) values but \(expected) are needed. Size the buffer as rows × row length."
         }
     }
 }
