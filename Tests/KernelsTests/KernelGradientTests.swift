@@ -1,5 +1,5 @@
 import Foundation
-@testable import Kernels
+import Kernels
 import XCTest
 
 /// Finite-difference checks of every backward kernel on tiny shapes. Float32 central
