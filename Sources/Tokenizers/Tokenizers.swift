@@ -1,1 +1,0 @@
-// Tokenizers: byte-level BPE and SentencePiece-style BPE from GGUF metadata or tokenizer.json.
