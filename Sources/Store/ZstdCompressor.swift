@@ -4,8 +4,8 @@ import ModelIO
 
 /// Streaming zstd (de)compression of files through libzstd.
 enum ZstdCompressor {
-    /// Compresses `input` into `output` at `level`, with a content checksum, streaming (no content
-    /// size in the frame header), which is what `zstd -19 < in > out` produces.
+    /// Compresses `input` into `output` at `level`, with a content checksum and no content size in
+    /// the frame header, as `zstd -19 < in > out` does.
     static func compress(_ input: URL, to output: URL, level: Int32) throws {
         guard let cctx = ZSTD_createCCtx() else {
             throw StoreError.compressionFailed(file: input.path, reason: "cannot allocate a compression context")
@@ -17,6 +17,11 @@ enum ZstdCompressor {
                 throw StoreError.compressionFailed(file: input.path, reason: String(cString: ZSTD_getErrorName(rc)))
             }
         }
+        // The zstd CLI (1.5.x) compresses with one worker thread by default, which cuts the frame
+        // differently from single-threaded mode; matching it makes the output byte-identical to
+        // `zstd -19` of the same libzstd version. A library built without threads keeps mode 0,
+        // whose output is equally valid.
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 1)
         let reader: FileHandle
         do { reader = try FileHandle(forReadingFrom: input) } catch {
             throw StoreError.ioFailed(path: input.path, reason: error.localizedDescription)
