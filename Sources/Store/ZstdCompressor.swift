@@ -4,6 +4,9 @@ import ModelIO
 
 /// Streaming zstd (de)compression of files through libzstd.
 enum ZstdCompressor {
+    /// The linked libzstd's version, e.g. 10504 for 1.5.4 (the frame bytes depend on it).
+    static var libraryVersion: UInt32 { ZSTD_versionNumber() }
+
     /// Compresses `input` into `output` at `level`, with a content checksum and no content size in
     /// the frame header, as `zstd -19 < in > out` does.
     static func compress(_ input: URL, to output: URL, level: Int32) throws {
