@@ -70,7 +70,7 @@ public struct ModelLocator {
                 throw StoreError.notAModel(path: standardized.path,
                                            reason: "the folder has no config.json, so it is not a Hugging Face model folder")
             }
-            return ResolvedModel(url: standardized, kind: .huggingFaceDirectory)
+            return ResolvedModel(url: URL(fileURLWithPath: standardized.path, isDirectory: true), kind: .huggingFaceDirectory)
         }
         guard Self.hasGGUFMagic(standardized) else {
             throw StoreError.notAModel(path: standardized.path,
