@@ -29,7 +29,7 @@ let package = Package(
         // Wikipedia dumps, JSONL and text corpora to clean documents.
         .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
         // Data root, data-set downloads, default model fetching.
-        .target(name: "Store", dependencies: ["ModelIO"]),
+        .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
         .executableTarget(
             name: "LangNeuronCLI",

@@ -5,6 +5,9 @@ struct LangNeuron: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "langneuron",
         abstract: "Find and fine-tune the language-specific neurons of a large language model.",
-        subcommands: []
+        subcommands: [
+            DataCommand.self,
+            ModelsCommand.self,
+        ]
     )
 }

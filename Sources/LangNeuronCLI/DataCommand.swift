@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Store
+
+/// `langneuron data list|fetch`: the named data sets and where they resolve.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "List and download the data sets (Wikipedia samples, XQuAD, MGSM, PLND corpus).",
+        discussion: """
+        A data set is looked up in $LANGNEURON_DATA, then ./data, then ../shared/data. \
+        `fetch` writes to $LANGNEURON_DATA, else ./data; set LANGNEURON_DATA_MIRROR to download \
+        from a mirror instead of the canonical URLs.
+        """,
+        subcommands: [List.self, Fetch.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each data set and where it resolves.")
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let root = DataRoot.default
+            let rows: [[String: Any]] = root.catalog.dataSets.map { set in
+                let path = try? root.resolve(set.name)
+                return [
+                    "name": set.name,
+                    "summary": set.summary,
+                    "files": set.files.count,
+                    "bytes": set.totalBytes,
+                    "status": path == nil ? "missing" : "present",
+                    "path": path?.path ?? NSNull(),
+                ]
+            }
+            if json {
+                try printJSON(rows)
+                return
+            }
+            for row in rows {
+                let name = (row["name"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
+                let place = (row["path"] as? String) ?? "missing"
+                let mb = String(format: "%7.1f MB", Double(row["bytes"] as? Int64 ?? 0) / 1e6)
+                print("\(name) \(mb)  \(place)")
+            }
+        }
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download missing data sets, verifying size and SHA-256 (idempotent).")
+
+        @Argument(help: "Data set names (see `langneuron data list`).")
+        var names: [String] = []
+
+        @Flag(help: "Fetch every data set.")
+        var all = false
+
+        func validate() throws {
+            if names.isEmpty && !all {
+                throw ValidationError("name a data set (\(DataCatalog.standard.names.joined(separator: ", "))) or pass --all")
+            }
+        }
+
+        func run() throws {
+            let fetcher = DataFetcher(progress: { printError($0) })
+            let wanted = all ? fetcher.root.catalog.names : names
+            for name in wanted {
+                switch try fetcher.fetch(name) {
+                case let .alreadyPresent(url):
+                    print("\(name): already present at \(url.path)")
+                case let .fetched(url, files, bytes):
+                    print("\(name): fetched \(files) file(s), \(bytes) bytes, at \(url.path)")
+                }
+            }
+        }
+    }
+}
+
+/// Writes a line to standard error (progress, so standard output stays machine-readable).
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Prints a JSON value with sorted keys, so the output is deterministic.
+func printJSON(_ value: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}

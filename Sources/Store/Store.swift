@@ -1,1 +1,0 @@
-// Store: the data root, data-set downloads and default model fetching.
