@@ -15,6 +15,7 @@ public enum StoreError: Error, Equatable {
     case compressionFailed(file: String, reason: String)
     case ioFailed(path: String, reason: String)
     case unknownModel(spec: String, known: [String])
+    case unknownDefaultModel(name: String, known: [String])
     case modelMissing(name: String, path: String)
     case notAModel(path: String, reason: String)
     case pipUnavailable(python: String, detail: String)
@@ -56,6 +57,8 @@ extension StoreError: LocalizedError {
         case let .unknownModel(spec, known):
             return "'\(spec)' is neither a default model name nor an existing GGUF file or Hugging Face model folder; "
                 + "default models: \(known.joined(separator: ", "))"
+        case let .unknownDefaultModel(name, known):
+            return "'\(name)' is not a default model; default models: \(known.joined(separator: ", "))"
         case let .modelMissing(name, path):
             return "default model '\(name)' is not downloaded yet (expected at \(path)); "
                 + "run `langneuron models fetch \(name)`"

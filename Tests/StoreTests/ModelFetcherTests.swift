@@ -105,7 +105,8 @@ final class ModelFetcherTests: XCTestCase {
     func testUnknownNameListsTheDefaults() throws {
         let store = ModelStore(directory: try makeTemporaryDirectory(self))
         XCTAssertThrowsError(try ModelFetcher(store: store).fetch(named: "llama-70b")) { error in
-            XCTAssertEqual(error as? StoreError, .unknownModel(spec: "llama-70b", known: ["gemma3-270m", "smollm2-135m"]))
+            XCTAssertEqual(error as? StoreError, .unknownDefaultModel(name: "llama-70b", known: ["gemma3-270m", "smollm2-135m"]))
+            XCTAssertTrue(error.localizedDescription.contains("gemma3-270m, smollm2-135m"), error.localizedDescription)
         }
     }
 
