@@ -138,6 +138,19 @@ final class DataFetcherTests: XCTestCase {
         XCTAssertThrowsError(try fetcher(catalog(extraMissing: true), server: server, into: dest).root.resolve("docs"))
     }
 
+    func testCorruptXZIsAClearError() throws {
+        let mirror = try makeMirror()
+        try Data("<html>not found</html>".utf8).write(to: mirror.appendingPathComponent("wiki/sample.xml.xz"))
+        let server = try LoopbackServer(directory: mirror)
+        let dest = try makeTemporaryDirectory(self).appendingPathComponent("data")
+        XCTAssertThrowsError(try fetcher(catalog(), server: server, into: dest).fetch("sample")) { error in
+            guard case let .corruptDownload(file, source, _)? = error as? StoreError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "sample.xml.zst")
+            XCTAssertEqual(source, server.baseURL.absoluteString + "wiki/sample.xml.xz")
+        }
+        XCTAssertEqual(allFiles(under: dest), [])
+    }
+
     func testUnreachableServerIsAClearError() throws {
         let server = try LoopbackServer(directory: try makeMirror())
         server.stop()  // its port is now closed
