@@ -12,7 +12,7 @@ struct DataCommand: ParsableCommand {
         `fetch` writes to $LANGNEURON_DATA, else ./data; set LANGNEURON_DATA_MIRROR to download \
         from a mirror instead of the canonical URLs.
         """,
-        subcommands: [List.self, Fetch.self]
+        subcommands: [List.self, Path.self, Fetch.self]
     )
 
     struct List: ParsableCommand {
@@ -47,6 +47,23 @@ struct DataCommand: ParsableCommand {
         }
     }
 
+    struct Path: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print where a data set resolves (its folder or file), or fail if it is missing.")
+
+        @Argument(help: "A data set name (see `langneuron data list`).")
+        var name: String
+
+        @Option(help: "A file of the data set, e.g. xquad.vi.json for xquad.")
+        var file: String?
+
+        func run() throws {
+            let root = DataRoot.default
+            let url = try file.map { try root.path(forDataset: name, file: $0) } ?? root.resolve(name)
+            print(url.path)
+        }
+    }
+
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download missing data sets, verifying size and SHA-256 (idempotent).")
@@ -57,6 +74,9 @@ struct DataCommand: ParsableCommand {
         @Flag(help: "Fetch every data set.")
         var all = false
 
+        @Option(help: "Base URL (or absolute folder) of a mirror to download from; default $LANGNEURON_DATA_MIRROR, else the canonical URLs.")
+        var mirror: String?
+
         func validate() throws {
             if names.isEmpty && !all {
                 throw ValidationError("name a data set (\(DataCatalog.standard.names.joined(separator: ", "))) or pass --all")
@@ -64,7 +84,8 @@ struct DataCommand: ParsableCommand {
         }
 
         func run() throws {
-            let fetcher = DataFetcher(progress: { printError($0) })
+            let environment = mirror.map { ["LANGNEURON_DATA_MIRROR": $0] } ?? ProcessInfo.processInfo.environment
+            let fetcher = DataFetcher(mirror: DataFetcher.mirrorFromEnvironment(environment), progress: { printError($0) })
             let wanted = all ? fetcher.root.catalog.names : names
             for name in wanted {
                 switch try fetcher.fetch(name) {

@@ -95,7 +95,12 @@ public struct DataFetcher {
                 try? FileManager.default.removeItem(at: xml)
                 try? FileManager.default.removeItem(at: zst)
             }
-            try Self.decompressXZ(downloaded, to: xml)
+            do {
+                try Self.decompressXZ(downloaded, to: xml)
+            } catch let StoreError.toolFailed(_, _, stderr) {
+                throw StoreError.corruptDownload(file: file.name, source: url.absoluteString,
+                                                 reason: "xz cannot decompress it: \(stderr)")
+            }
             try check(xml, size: contentSize, sha256: contentSHA256,
                       name: "\(file.name) (decompressed content)", source: url)
             progress("compressing \(file.name) with zstd -\(level)")

@@ -27,7 +27,7 @@ public struct ModelFetcher {
     @discardableResult
     public func fetch(named name: String) throws -> Outcome {
         guard let model = DefaultModel.named(name) else {
-            throw StoreError.unknownModel(spec: name, known: DefaultModel.all.map(\.name))
+            throw StoreError.unknownDefaultModel(name: name, known: DefaultModel.all.map(\.name))
         }
         return try fetch(model)
     }

