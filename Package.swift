@@ -28,13 +28,15 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "ModelIO", "Tokenizers"]),
         // Wikipedia dumps, JSONL and text corpora to clean documents.
         .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
+        // PLND importance, neuron selection, neuron-set files, random baselines.
+        .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus"]),
         // Data root, data-set downloads, default model fetching.
         .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
         .executableTarget(
             name: "LangNeuronCLI",
             dependencies: [
-                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store",
+                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelIO", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
+        .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "TestSupport"]),
     ]

@@ -64,14 +64,9 @@ public enum Attention {
     /// In-place masked softmax of one row: entries outside `allowed` become 0.
     @inline(__always)
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, allowed: Range<Int>) {
-        var m = -Float.infinity
-        for j in allowed { m = max(m, row[j]) }
-        var sum: Float = 0
-        for j in allowed {
-            let e = Foundation.exp(row[j] - m)
-            row[j] = e
-            sum += e
-        }
+        let a = row + allowed.lowerBound
+        let m = FastMath.max(a, count: allowed.count)
+        let sum = Float(FastMath.expShifted(a, a, count: allowed.count, shift: m))
         let inv = 1 / sum
         for j in 0..<allowed.lowerBound { row[j] = 0 }
         for j in allowed { row[j] *= inv }

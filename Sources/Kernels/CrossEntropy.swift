@@ -4,7 +4,8 @@ import Foundation
 public enum CrossEntropy {
     /// For each row r with `targets[r] >= 0`: `nll[r] = logsumexp(logits[r]) − logits[r][targets[r]]`.
     /// Rows with a negative target are ignored (nll 0, gradient 0).
-    /// When `gradientScale` is given, `logits` is overwritten with `gradientScale · (softmax − onehot)`.
+    /// `logits` is used as scratch: with `gradientScale` it ends up holding `gradientScale · (softmax − onehot)`,
+    /// otherwise unspecified values.
     /// - Parameters:
     ///   - nll: output `[rows]`
     ///   - logits: `[rows, vocab]`
@@ -18,15 +19,15 @@ public enum CrossEntropy {
                 if gradientScale != nil { row.update(repeating: 0, count: vocab) }
                 continue
             }
-            var m = -Float.infinity
-            for j in 0..<vocab { m = max(m, row[j]) }
-            var sum: Double = 0
-            for j in 0..<vocab { sum += Double(Foundation.exp(row[j] - m)) }
+            let m = FastMath.max(row, count: vocab)
+            let target = row[t]
+            let sum = FastMath.expShifted(row, row, count: vocab, shift: m)
             let lse = Double(m) + Foundation.log(sum)
-            nll[r] = Float(lse - Double(row[t]))
+            nll[r] = Float(lse - Double(target))
             if let scale = gradientScale {
-                let lseF = Float(lse)
-                for j in 0..<vocab { row[j] = scale * Foundation.exp(row[j] - lseF) }
+                // row now holds exp(x − m); softmax = that / sum
+                let k = scale / Float(sum)
+                for j in 0..<vocab { row[j] *= k }
                 row[t] -= scale
             }
         }

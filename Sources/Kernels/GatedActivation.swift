@@ -34,9 +34,27 @@ public enum GatedActivation: String, Codable {
         }
     }
 
-    /// `a[i] = act(gate[i]) · up[i]` for `count` elements.
+    /// `a[i] = act(gate[i]) · up[i]` for `count` elements (vectorised; `a` may alias `gate`).
     public func forward(a: UnsafeMutablePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { a[i] = act(gate[i]) * up[i] }
+        let rg = UnsafeRawPointer(gate), ru = UnsafeRawPointer(up), ra = UnsafeMutableRawPointer(a)
+        var i = 0
+        while i + 8 <= count {
+            let g = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let v: SIMD8<Float>
+            switch self {
+            case .swiglu:
+                v = g / (1 + FastMath.exp(-g)) * u
+            case .gegluTanh:
+                // tanh(y) = 1 − 2 / (e^{2y} + 1)
+                let y = 0.7978845608028654 * (g + 0.044715 * g * g * g)
+                let t = 1 - 2 / (FastMath.exp(2 * y) + 1)
+                v = 0.5 * g * (1 + t) * u
+            }
+            ra.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { a[i] = act(gate[i]) * up[i]; i += 1 }
     }
 
     /// Backward of `forward`: writes `dGate` and `dUp` (may alias `gate`/`up` storage only if

@@ -6,6 +6,11 @@ struct LangNeuron: ParsableCommand {
         commandName: "langneuron",
         abstract: "Find and fine-tune the language-specific neurons of a large language model.",
         subcommands: [
+            InfoCommand.self,
+            TokenizeCommand.self,
+            ScoreCommand.self,
+            GenerateCommand.self,
+            BenchCommand.self,
             DataCommand.self,
             ModelsCommand.self,
         ]

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Vectorised float32 exponential: range reduction to `x = k·ln2 + r`, |r| ≤ ln2/2, a degree-6
+/// polynomial for e^r (the classic Cephes `expf` coefficients), and `2^k` built in the exponent
+/// bits. Relative error ≤ 2 ulp over the whole float range; inputs below −87.3 give exactly 0,
+/// so masked (−∞) entries vanish.
+public enum FastMath {
+    @inline(__always)
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let hi = SIMD8<Float>(repeating: 88.3762626647949)
+        let lo = SIMD8<Float>(repeating: -87.3365447504)
+        let xc = x.clamped(lowerBound: lo, upperBound: hi)
+        let k = (xc * 1.44269504088896341).rounded(.toNearestOrEven)
+        var r = xc - k * 0.693359375
+        r = r - k * -2.12194440e-4
+        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        p = p * (r * r) + r + 1
+        let ki = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(k) &+ 127) &<< 23
+        let scale = unsafeBitCast(ki, to: SIMD8<Float>.self)
+        var y = p * scale
+        y.replace(with: 0, where: x .< lo)
+        return y
+    }
+
+    /// Scalar version of `exp(_:)` (same numbers as one lane).
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float { exp(SIMD8<Float>(repeating: x))[0] }
+
+    /// `y[i] = exp(x[i] − shift)` for `count` elements; returns the sum of the results (Double).
+    @inline(__always)
+    public static func expShifted(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, shift: Float) -> Double {
+        var acc = SIMD8<Float>(repeating: 0)
+        var total = 0.0
+        var i = 0
+        let s = SIMD8<Float>(repeating: shift)
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        var block = 0
+        while i + 8 <= count {
+            let v = exp(rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - s)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc += v
+            i += 8
+            block += 1
+            // flush partial sums to Double every 4096 elements to keep float rounding small
+            if block == 512 { total += Double(acc.sum()); acc = .zero; block = 0 }
+        }
+        total += Double(acc.sum())
+        while i < count { let v = exp(x[i] - shift); y[i] = v; total += Double(v); i += 1 }
+        return total
+    }
+
+    /// Maximum of `count` elements (−∞ when empty).
+    @inline(__always)
+    public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var m = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        let rx = UnsafeRawPointer(x)
+        while i + 8 <= count { m = pointwiseMax(m, rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+        var r = m.max()
+        while i < count { r = Swift.max(r, x[i]); i += 1 }
+        return r
+    }
+}

@@ -1,0 +1,1 @@
+// Neurons: PLND importance, language-specific neuron selection, neuron-set files, random baselines.
