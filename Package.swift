@@ -30,13 +30,18 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
         // PLND importance, neuron selection, neuron-set files, random baselines.
         .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus"]),
+        // Sparse training: AdamW over trainable slices, recipes, runs, checkpoints, deltas.
+        .target(name: "Training", dependencies: [
+            "Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Neurons",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Data root, data-set downloads, default model fetching.
         .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
         .executableTarget(
             name: "LangNeuronCLI",
             dependencies: [
-                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons",
+                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -51,7 +56,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
         .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
-        .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "TestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]
 )
