@@ -16,6 +16,7 @@ public enum ModelIOError: LocalizedError, Equatable {
     case writeFailed(path: String, reason: String)
     case rowsOutOfRange(path: String, tensor: String, rows: Range<Int>, rowCount: Int)
     case bufferSizeMismatch(path: String, tensor: String, expected: Int, got: Int)
+    case missingFile(path: String, what: String)
 
     public var errorDescription: String? {
         switch self {
@@ -47,6 +48,8 @@ public enum ModelIOError: LocalizedError, Equatable {
             return "\(path): tensor '\(tensor)' has \(rowCount) rows; rows \(rows.lowerBound)..<\(rows.upperBound) were requested. Ask for rows inside 0..<\(rowCount)."
         case let .bufferSizeMismatch(path, tensor, expected, got):
             return "\(path): tensor '\(tensor)': the output buffer holds \(got) values but \(expected) are needed. Size the buffer as rows × row length."
+        case let .missingFile(path, what):
+            return "\(path): not found (\(what)). Check that the model was downloaded completely."
         }
     }
 }
