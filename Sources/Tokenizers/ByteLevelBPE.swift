@@ -60,10 +60,11 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
     private struct Rule: MergeRule {
         let pairs: [UInt64: UInt64]
         @inline(__always)
-        func merge(left: Int32, right: Int32, span: UnsafeBufferPointer<UInt8>) -> (priority: Double, id: Int32)? {
-            let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        func merge(left: BytePairEncoder.Symbol, right: BytePairEncoder.Symbol,
+                   span: UnsafeBufferPointer<UInt8>) -> (primary: Double, secondary: UInt64, id: Int32)? {
+            let key = UInt64(UInt32(bitPattern: left.id)) << 32 | UInt64(UInt32(bitPattern: right.id))
             guard let v = pairs[key] else { return nil }
-            return (Double(v >> 32), Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
+            return (Double(v >> 32), 0, Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
         }
     }
 
@@ -88,7 +89,7 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         var symbols = [BytePairEncoder.Symbol]()
         symbols.reserveCapacity(word.count)
         for (i, b) in word.enumerated() {
-            symbols.append(.init(start: Int32(i), end: Int32(i + 1), id: byteIDs[Int(b)],
+            symbols.append(.init(start: Int32(i), end: Int32(i + 1), id: byteIDs[Int(b)], scalars: 1,
                                  prev: Int32(i - 1), next: i + 1 < word.count ? Int32(i + 1) : -1))
         }
         let merged = BytePairEncoder.run(word, &symbols, rule: Rule(pairs: pairs))
