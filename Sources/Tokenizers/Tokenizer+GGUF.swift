@@ -59,14 +59,18 @@ extension TokenizerLoader {
         let unk = try optionalID("unknown_token_id")
         let addBOS = try optionalBool("add_bos_token") ?? (model == "llama")
         let addEOS = try optionalBool("add_eos_token") ?? false
-        var prefix = [Int32](), suffix = [Int32]()
-        if addBOS {
-            guard let bos else { throw TokenizerError.missingField(file: file, field: key("bos_token_id")) }
-            prefix.append(bos)
-        }
-        if addEOS {
-            guard let eos else { throw TokenizerError.missingField(file: file, field: key("eos_token_id")) }
-            suffix.append(eos)
+        // Checked after the vocabulary fields, so that a broken vocabulary is reported first.
+        func specialsAround() throws -> (prefix: [Int32], suffix: [Int32]) {
+            var prefix = [Int32](), suffix = [Int32]()
+            if addBOS {
+                guard let bos else { throw TokenizerError.missingField(file: file, field: key("bos_token_id")) }
+                prefix.append(bos)
+            }
+            if addEOS {
+                guard let eos else { throw TokenizerError.missingField(file: file, field: key("eos_token_id")) }
+                suffix.append(eos)
+            }
+            return (prefix, suffix)
         }
 
         // Gemma stores its user-defined runs of spaces with real spaces; they take part in BPE
@@ -122,6 +126,7 @@ extension TokenizerLoader {
                 }
                 merges.append((String(m[..<sp]), String(m[m.index(after: sp)...])))
             }
+            let (prefix, suffix) = try specialsAround()
             return try ByteLevelBPETokenizer(
                 file: file, tokens: tokens, merges: merges, added: added, special: special,
                 preTokenizer: pre, ignoreMerges: false, unknownID: unk,
@@ -138,6 +143,7 @@ extension TokenizerLoader {
             if let b = byteTokenValue(tokens[i]), byteTokens[Int(b)] < 0 { byteTokens[Int(b)] = Int32(i) }
         }
         let addSpacePrefix = try optionalBool("add_space_prefix") ?? true
+        let (prefix, suffix) = try specialsAround()
         return SentencePieceBPETokenizer(
             tokens: tokens, pieces: pieces, scores: scores.map(Float.init),
             order: gemmaStyle ? .vocabularyOrder : .score, byteTokens: byteTokens,
