@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level BPE (GPT-2 family: SmolLM, Llama 3, Qwen …): the text is split into words by a
 /// regex-like pre-tokenizer, each word's UTF-8 bytes start as one symbol per byte, and merges
 /// apply in the order of the merge list.
@@ -12,13 +14,17 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
     /// Use a word's own token when the whole word is in the vocabulary (tokenizer.json `ignore_merges`).
     private let ignoreMerges: Bool
     private let unknownID: Int32?
+    /// Put a space before each text segment that does not start with one (`add_prefix_space`).
+    private let addPrefixSpace: Bool
+    /// Unicode NFC-normalise each text segment first (a tokenizer.json `NFC` normalizer).
+    private let nfc: Bool
 
     /// - Parameters:
     ///   - merges: pairs of byte-level token strings, highest priority first.
     ///   - added: tokens matched whole in the text; their ids decode to their own content.
     init(file: String, tokens: [String], merges: [(String, String)], added: [AddedToken], special: [Bool],
          preTokenizer: PreTokenizer?, ignoreMerges: Bool, unknownID: Int32?,
-         prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?) throws {
+         addPrefixSpace: Bool = false, nfc: Bool = false, prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?) throws {
         var table = TokenTable(capacity: tokens.count, idCount: tokens.count)
         var pieces = [[UInt8]]()
         pieces.reserveCapacity(tokens.count)
@@ -53,6 +59,8 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         self.table = table
         self.ignoreMerges = ignoreMerges
         self.unknownID = unknownID
+        self.addPrefixSpace = addPrefixSpace
+        self.nfc = nfc
         super.init(tokens: tokens, pieces: pieces, special: special, added: added,
                    prefix: prefix, suffix: suffix, bos: bos, eos: eos, stripsLeadingSpace: false)
     }
@@ -60,14 +68,24 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
     private struct Rule: MergeRule {
         let pairs: [UInt64: UInt64]
         @inline(__always)
-        func merge(left: Int32, right: Int32, span: UnsafeBufferPointer<UInt8>) -> (priority: Double, id: Int32)? {
-            let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+        func merge(left: BytePairEncoder.Symbol, right: BytePairEncoder.Symbol,
+                   span: UnsafeBufferPointer<UInt8>) -> (primary: Double, secondary: UInt64, id: Int32)? {
+            let key = UInt64(UInt32(bitPattern: left.id)) << 32 | UInt64(UInt32(bitPattern: right.id))
             guard let v = pairs[key] else { return nil }
-            return (Double(v >> 32), Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
+            return (Double(v >> 32), 0, Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
         }
     }
 
     override func encodeText(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, atStart: Bool, into out: inout [Int32]) {
+        guard nfc || addPrefixSpace else { return encodeWords(p, range, into: &out) }
+        var text = nfc ? String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
+            .precomposedStringWithCanonicalMapping : String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
+        if addPrefixSpace && !text.hasPrefix(" ") { text = " " + text }
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { encodeWords($0, 0..<$0.count, into: &out) }
+    }
+
+    private func encodeWords(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
         var words = [Range<Int>]()
         if let preTokenizer {
             preTokenizer.split(p, range, into: &words)
@@ -88,7 +106,7 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         var symbols = [BytePairEncoder.Symbol]()
         symbols.reserveCapacity(word.count)
         for (i, b) in word.enumerated() {
-            symbols.append(.init(start: Int32(i), end: Int32(i + 1), id: byteIDs[Int(b)],
+            symbols.append(.init(start: Int32(i), end: Int32(i + 1), id: byteIDs[Int(b)], scalars: 1,
                                  prev: Int32(i - 1), next: i + 1 < word.count ? Int32(i + 1) : -1))
         }
         let merged = BytePairEncoder.run(word, &symbols, rule: Rule(pairs: pairs))

@@ -1,8 +1,10 @@
 /// Decides whether two adjacent symbols merge, and how urgently.
 protocol MergeRule {
-    /// The priority (lower merges first) and resulting token id of merging the adjacent
-    /// symbols `left` and `right`, whose bytes together are `span`; nil when they do not merge.
-    func merge(left: Int32, right: Int32, span: UnsafeBufferPointer<UInt8>) -> (priority: Double, id: Int32)?
+    /// The priority (lower merges first: `primary`, then `secondary`) and resulting token id of
+    /// merging the adjacent symbols `left` and `right`, whose bytes together are `span`; nil when
+    /// they do not merge.
+    func merge(left: BytePairEncoder.Symbol, right: BytePairEncoder.Symbol,
+               span: UnsafeBufferPointer<UInt8>) -> (primary: Double, secondary: UInt64, id: Int32)?
 }
 
 /// Greedy BPE over one word: repeatedly merge the adjacent pair with the lowest priority
@@ -15,12 +17,15 @@ enum BytePairEncoder {
         var end: Int32
         /// Token id, -1 when the span is not in the vocabulary, -2 when merged away.
         var id: Int32
+        /// Number of Unicode scalars in the span (SentencePiece tie-breaking uses it).
+        var scalars: Int32
         var prev: Int32
         var next: Int32
     }
 
     private struct Candidate {
-        var priority: Double
+        var primary: Double
+        var secondary: UInt64
         var left: Int32
         var right: Int32
         var length: Int32
@@ -28,7 +33,9 @@ enum BytePairEncoder {
 
         @inline(__always)
         func before(_ o: Candidate) -> Bool {
-            priority < o.priority || (priority == o.priority && left < o.left)
+            if primary != o.primary { return primary < o.primary }
+            if secondary != o.secondary { return secondary < o.secondary }
+            return left < o.left
         }
     }
 
@@ -44,8 +51,9 @@ enum BytePairEncoder {
             let a = symbols[Int(l)], b = symbols[Int(r)]
             guard a.id >= 0, b.id >= 0 else { return }
             let span = UnsafeBufferPointer(rebasing: word[Int(a.start)..<Int(b.end)])
-            guard let m = rule.merge(left: a.id, right: b.id, span: span) else { return }
-            heap.append(Candidate(priority: m.priority, left: l, right: r, length: b.end - a.start, id: m.id))
+            guard let m = rule.merge(left: a, right: b, span: span) else { return }
+            heap.append(Candidate(primary: m.primary, secondary: m.secondary, left: l, right: r,
+                                  length: b.end - a.start, id: m.id))
             // Sift up.
             var c = heap.count - 1
             while c > 0 {
@@ -79,6 +87,7 @@ enum BytePairEncoder {
                   symbols[ri].end - symbols[li].start == top.length else { continue }
             symbols[li].end = symbols[ri].end
             symbols[li].id = top.id
+            symbols[li].scalars += symbols[ri].scalars
             symbols[li].next = symbols[ri].next
             symbols[ri].id = -2
             if symbols[li].next >= 0 { symbols[Int(symbols[li].next)].prev = top.left }

@@ -11,11 +11,14 @@ enum PreTokenizer: Equatable {
     case qwen2
 
     /// `tokenizer.ggml.pre` names this module implements, and the scanner each selects.
+    /// SmolLM's own tokenizer.json uses the plain GPT-2 split (llama.cpp's digit-first split for
+    /// `smollm` differs on e.g. "a  1"); `default` is what transformers uses for such files.
     static let ggufNames: [String: PreTokenizer] = [
-        "gpt2": .gpt2, "gpt-2": .gpt2,
-        "smollm": .digitsThenGPT2, "starcoder": .digitsThenGPT2, "refact": .digitsThenGPT2,
-        "llama3": .llama3, "llama-bpe": .llama3, "llama-v3": .llama3,
-        "qwen2": .qwen2,
+        "gpt2": .gpt2, "gpt-2": .gpt2, "default": .gpt2, "smollm": .gpt2,
+        "starcoder": .digitsThenGPT2, "refact": .digitsThenGPT2,
+        "llama3": .llama3, "llama-bpe": .llama3, "llama-v3": .llama3, "falcon3": .llama3, "dbrx": .llama3,
+        "smaug-bpe": .llama3,
+        "qwen2": .qwen2, "deepseek-r1-qwen": .qwen2,
     ]
 
     /// Appends the word ranges of `p[range]` to `out`, in order; together they cover `range`.

@@ -3,52 +3,63 @@
 /// highest-scoring vocabulary piece merges first, and characters outside the vocabulary
 /// fall back to byte tokens `<0xXX>`.
 final class SentencePieceBPETokenizer: BaseTokenizer {
-    /// Normal pieces (the only ones BPE may produce), by UTF-8 bytes.
+    /// Every piece (as BPE sees it), by UTF-8 bytes.
     private let table: TokenTable
-    private let scores: [Float]
+    /// Merge priority of each piece (lower merges first).
+    private let rank: [Double]
     /// `<0xXX>` token of each byte, -1 when missing.
     private let byteIDs: [Int32]
     private let unknownID: Int32?
     private let addSpacePrefix: Bool
-    /// First bytes of scalars that some piece has directly before a `▁`: words are split
-    /// before a `▁` only where no piece can span the boundary (see `encodeText`).
+    /// Scalars that some piece has directly before a `▁`: words are split before a `▁` only
+    /// where no piece can span the boundary (see `encodeText`).
     private let joinsBeforeSpace: Set<UInt32>
 
     static let space: [UInt8] = [0xE2, 0x96, 0x81] // "▁"
 
+    /// Which pieces merge first.
+    enum MergeOrder {
+        /// Higher `tokenizer.ggml.scores` first (SentencePiece).
+        case score
+        /// Earlier in the vocabulary first (Gemma, whose user-defined pieces carry placeholder scores).
+        case vocabularyOrder
+    }
+
     /// - Parameters:
-    ///   - normal: which ids BPE may produce (SentencePiece "normal" pieces).
+    ///   - tokens: the vocabulary as stored (returned by `token(_:)`).
+    ///   - pieces: the vocabulary as BPE matches it, spaces written `▁` (usually `tokens`).
     ///   - byteTokens: ids of `<0xXX>` tokens by byte value (-1 when absent).
-    init(tokens: [String], scores: [Float], normal: [Bool], byteTokens: [Int32], added: [AddedToken],
-         special: [Bool], unknownID: Int32?, addSpacePrefix: Bool,
+    init(tokens: [String], pieces vocabulary: [String], scores: [Float], order: MergeOrder, byteTokens: [Int32],
+         added: [AddedToken], special: [Bool], unknownID: Int32?, addSpacePrefix: Bool,
          prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?) {
         var table = TokenTable(capacity: tokens.count, idCount: tokens.count)
         var pieces = [[UInt8]]()
         pieces.reserveCapacity(tokens.count)
-        var isByteToken = [Bool](repeating: false, count: tokens.count)
-        for id in byteTokens where id >= 0 && Int(id) < tokens.count { isByteToken[Int(id)] = true }
+        var byteValue = [Int: UInt8]()
+        for (b, id) in byteTokens.enumerated() where id >= 0 { byteValue[Int(id)] = UInt8(b) }
         var joins = Set<UInt32>()
-        for (i, t) in tokens.enumerated() {
+        for (i, t) in vocabulary.enumerated() {
             let utf8 = Array(t.utf8)
-            if isByteToken[i], let b = byteTokens.firstIndex(of: Int32(i)) {
-                pieces.append([UInt8(b)])
+            if let b = byteValue[i] {
+                pieces.append([b])
             } else {
                 pieces.append(Self.unescapeSpaces(utf8))
             }
-            if normal[i] {
-                table.insert(utf8, id: Int32(i))
-                // Record scalars followed by ▁ inside a piece (after its leading ▁ run).
-                let scalars = Array(t.unicodeScalars)
-                var k = 0
-                while k < scalars.count && scalars[k] == "\u{2581}" { k += 1 }
-                while k + 1 < scalars.count {
-                    if scalars[k + 1] == "\u{2581}" && scalars[k] != "\u{2581}" { joins.insert(scalars[k].value) }
-                    k += 1
-                }
+            table.insert(utf8, id: Int32(i))
+            // Record scalars followed by ▁ inside a piece (after its leading ▁ run).
+            let scalars = Array(t.unicodeScalars)
+            var k = 0
+            while k < scalars.count && scalars[k] == "\u{2581}" { k += 1 }
+            while k + 1 < scalars.count {
+                if scalars[k + 1] == "\u{2581}" && scalars[k] != "\u{2581}" { joins.insert(scalars[k].value) }
+                k += 1
             }
         }
         self.table = table
-        self.scores = scores
+        switch order {
+        case .score: self.rank = scores.map { -Double($0) }
+        case .vocabularyOrder: self.rank = (0..<tokens.count).map(Double.init)
+        }
         self.byteIDs = byteTokens
         self.unknownID = unknownID
         self.addSpacePrefix = addSpacePrefix
@@ -74,14 +85,19 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
         return out
     }
 
+    /// Any adjacent pair whose concatenation is a piece merges. Ties between pairs making
+    /// equally ranked pieces go to the longer left part, then the longer right part, then the
+    /// earlier piece (the order in which merge lists derived from a vocabulary are sorted).
     private struct Rule: MergeRule {
         let table: TokenTable
-        let scores: [Float]
+        let rank: [Double]
         @inline(__always)
-        func merge(left: Int32, right: Int32, span: UnsafeBufferPointer<UInt8>) -> (priority: Double, id: Int32)? {
+        func merge(left: BytePairEncoder.Symbol, right: BytePairEncoder.Symbol,
+                   span: UnsafeBufferPointer<UInt8>) -> (primary: Double, secondary: UInt64, id: Int32)? {
             let id = table.lookup(span)
             guard id >= 0 else { return nil }
-            return (-Double(scores[Int(id)]), id)
+            let l = UInt64(0xFFFF - min(left.scalars, 0xFFFF)), r = UInt64(0xFFFF - min(right.scalars, 0xFFFF))
+            return (rank[Int(id)], l << 48 | r << 32 | UInt64(UInt32(bitPattern: id)), id)
         }
     }
 
@@ -125,11 +141,11 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
             let (_, len) = decodeScalar(word, i)
             let id = table.lookup(UnsafeBufferPointer(rebasing: word[i..<(i + len)]))
             let k = Int32(symbols.count)
-            symbols.append(.init(start: Int32(i), end: Int32(i + len), id: id, prev: k - 1, next: k + 1))
+            symbols.append(.init(start: Int32(i), end: Int32(i + len), id: id, scalars: 1, prev: k - 1, next: k + 1))
             i += len
         }
         if !symbols.isEmpty { symbols[symbols.count - 1].next = -1 }
-        let merged = BytePairEncoder.run(word, &symbols, rule: Rule(table: table, scores: scores))
+        let merged = BytePairEncoder.run(word, &symbols, rule: Rule(table: table, rank: rank))
         var ids = [Int32]()
         ids.reserveCapacity(merged.count)
         for s in merged {

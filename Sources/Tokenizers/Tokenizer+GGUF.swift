@@ -59,14 +59,29 @@ extension TokenizerLoader {
         let unk = try optionalID("unknown_token_id")
         let addBOS = try optionalBool("add_bos_token") ?? (model == "llama")
         let addEOS = try optionalBool("add_eos_token") ?? false
-        var prefix = [Int32](), suffix = [Int32]()
-        if addBOS {
-            guard let bos else { throw TokenizerError.missingField(file: file, field: key("bos_token_id")) }
-            prefix.append(bos)
+        // Checked after the vocabulary fields, so that a broken vocabulary is reported first.
+        func specialsAround() throws -> (prefix: [Int32], suffix: [Int32]) {
+            var prefix = [Int32](), suffix = [Int32]()
+            if addBOS {
+                guard let bos else { throw TokenizerError.missingField(file: file, field: key("bos_token_id")) }
+                prefix.append(bos)
+            }
+            if addEOS {
+                guard let eos else { throw TokenizerError.missingField(file: file, field: key("eos_token_id")) }
+                suffix.append(eos)
+            }
+            return (prefix, suffix)
         }
-        if addEOS {
-            guard let eos else { throw TokenizerError.missingField(file: file, field: key("eos_token_id")) }
-            suffix.append(eos)
+
+        // Gemma stores its user-defined runs of spaces with real spaces; they take part in BPE
+        // as runs of `▁`, like every other piece (this is how transformers reads these files).
+        let architecture = md["general.architecture"]?.string ?? ""
+        let gemmaStyle = model == "llama" && ["gemma", "gemma2", "gemma3"].contains(architecture)
+        var pieces = tokens
+        if gemmaStyle {
+            for i in 0..<n where types[i] == .userDefined && !tokens[i].isEmpty && tokens[i].utf8.allSatisfy({ $0 == 0x20 }) {
+                pieces[i] = String(repeating: "\u{2581}", count: tokens[i].utf8.count)
+            }
         }
 
         // Control and user-defined tokens are matched whole in the text; control (and unknown)
@@ -76,7 +91,7 @@ extension TokenizerLoader {
         for i in 0..<n {
             switch types[i] {
             case .control, .userDefined:
-                added.append(AddedToken(id: Int32(i), content: Array(tokens[i].utf8)))
+                added.append(AddedToken(id: Int32(i), content: Array(pieces[i].utf8)))
                 special[i] = types[i] == .control
             case .unknown:
                 special[i] = true
@@ -111,6 +126,7 @@ extension TokenizerLoader {
                 }
                 merges.append((String(m[..<sp]), String(m[m.index(after: sp)...])))
             }
+            let (prefix, suffix) = try specialsAround()
             return try ByteLevelBPETokenizer(
                 file: file, tokens: tokens, merges: merges, added: added, special: special,
                 preTokenizer: pre, ignoreMerges: false, unknownID: unk,
@@ -126,10 +142,11 @@ extension TokenizerLoader {
         for i in 0..<n where types[i] == .byte || md[key("token_type")] == nil {
             if let b = byteTokenValue(tokens[i]), byteTokens[Int(b)] < 0 { byteTokens[Int(b)] = Int32(i) }
         }
-        let normal = (0..<n).map { types[$0] == .normal && byteTokenValue(tokens[$0]) == nil || types[$0] == .undefined }
         let addSpacePrefix = try optionalBool("add_space_prefix") ?? true
+        let (prefix, suffix) = try specialsAround()
         return SentencePieceBPETokenizer(
-            tokens: tokens, scores: scores.map(Float.init), normal: normal, byteTokens: byteTokens,
+            tokens: tokens, pieces: pieces, scores: scores.map(Float.init),
+            order: gemmaStyle ? .vocabularyOrder : .score, byteTokens: byteTokens,
             added: added, special: special, unknownID: unk, addSpacePrefix: addSpacePrefix,
             prefix: prefix, suffix: suffix, bos: bos, eos: eos)
     }

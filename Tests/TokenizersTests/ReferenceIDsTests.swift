@@ -34,7 +34,7 @@ final class ReferenceIDsTests: XCTestCase {
         return try TokenizerLoader.load(gguf: GGUFFile(url: url))
     }
 
-    func check(_ tok: Tokenizer, _ pairs: [(String, [Int32])], stripsBOS: Int32?, label: String) {
+    static func check(_ tok: Tokenizer, _ pairs: [(String, [Int32])], stripsBOS: Int32?, label: String) {
         var matched = 0
         for (text, ids) in pairs {
             let got = tok.encode(text, addSpecialTokens: true)
@@ -53,12 +53,33 @@ final class ReferenceIDsTests: XCTestCase {
         XCTAssertEqual(tok.vocabularySize, 262_144)
         XCTAssertEqual(tok.bosTokenID, 2)
         XCTAssertEqual(tok.eosTokenID, 1)
-        check(tok, try Self.referencePairs("gemma3-270m"), stripsBOS: 2, label: "gemma3-270m")
+        Self.check(tok, try Self.referencePairs("gemma3-270m"), stripsBOS: 2, label: "gemma3-270m")
     }
 
     func testSmolLM2GGUF() throws {
         let tok = try Self.ggufTokenizer(TestModels.smolFile)
         XCTAssertEqual(tok.vocabularySize, 49_152)
-        check(tok, try Self.referencePairs("smollm2-135m"), stripsBOS: nil, label: "smollm2-135m")
+        Self.check(tok, try Self.referencePairs("smollm2-135m"), stripsBOS: nil, label: "smollm2-135m")
+    }
+}
+
+/// The tiny Hugging Face checkpoints ship SmolLM2's tokenizer as tokenizer.json.
+final class ReferenceIDsJSONTests: XCTestCase {
+    func testTinyLlamaTokenizerJSON() throws {
+        let pairs = try ReferenceIDsTests.referencePairs("tiny/llama")
+        let tok = try TokenizerLoader.load(tokenizerJSON: SharedData.url("reference/tiny/llama/model/tokenizer.json"),
+                                           tokenizerConfig: nil)
+        XCTAssertEqual(tok.vocabularySize, 49_152)
+        XCTAssertNil(tok.bosTokenID, "SmolLM2's tokenizer.json adds no BOS")
+        ReferenceIDsTests.check(tok, pairs, stripsBOS: nil, label: "tiny/llama (tokenizer.json)")
+    }
+
+    func testEveryTinyCheckpointTokenizerMatchesItsManifest() throws {
+        for arch in ["gemma3", "mistral", "qwen2", "qwen3"] {
+            let pairs = try ReferenceIDsTests.referencePairs("tiny/\(arch)")
+            let tok = try TokenizerLoader.load(tokenizerJSON: SharedData.url("reference/tiny/\(arch)/model/tokenizer.json"),
+                                               tokenizerConfig: nil)
+            ReferenceIDsTests.check(tok, pairs, stripsBOS: nil, label: "tiny/\(arch) (tokenizer.json)")
+        }
     }
 }
