@@ -5,6 +5,6 @@ struct LangNeuron: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "langneuron",
         abstract: "Find and fine-tune the language-specific neurons of a large language model.",
-        subcommands: []
+        subcommands: [CorpusCommand.self]
     )
 }
