@@ -13,6 +13,12 @@ protocol ByteSource: AnyObject {
     var truncation: String? { get }
     /// Bytes consumed from the underlying file so far.
     var compressedBytesRead: Int { get }
+    /// The decoder rejected the data (as opposed to the input simply ending early).
+    var isCorrupt: Bool { get }
+}
+
+extension ByteSource {
+    var isCorrupt: Bool { false }
 }
 
 /// Unbuffered POSIX reads from a file descriptor.

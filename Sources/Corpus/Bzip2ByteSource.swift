@@ -14,6 +14,7 @@ final class Bzip2ByteSource: ByteSource {
     private var finished = false
     private var producedInStream = false
     private(set) var truncation: String?
+    private(set) var isCorrupt = false
     var compressedBytesRead: Int { inner.compressedBytesRead }
 
     init(inner: ByteSource, path: String) throws {
@@ -83,6 +84,7 @@ final class Bzip2ByteSource: ByteSource {
             if rc != BZ_OK {
                 // A corrupt block: keep what was decoded and report the cut.
                 truncation = "bzip2 data error \(rc) after \(inner.compressedBytesRead) compressed bytes"
+                isCorrupt = true
                 finished = true
                 return produced
             }

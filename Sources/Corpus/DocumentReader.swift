@@ -39,9 +39,6 @@ public final class DocumentReader {
 
     /// Opens `path`, detects compression (magic bytes) and format, and for XML reads `<siteinfo>`.
     public convenience init(path: String, options: Options = Options()) throws {
-        guard options.minChars >= 0 else {
-            throw CorpusError.invalidArgument(name: "minChars", value: String(options.minChars), hint: "must be 0 or more")
-        }
         let file = try FileByteSource(path: path)
         try self.init(file: file, path: path, options: options)
     }
@@ -52,6 +49,9 @@ public final class DocumentReader {
     }
 
     private init(file: ByteSource, path: String, options: Options) throws {
+        guard options.minChars >= 0 else {
+            throw CorpusError.invalidArgument(name: "minChars", value: String(options.minChars), hint: "must be 0 or more")
+        }
         self.path = path
         self.options = options
         // Sniff the compression from the first bytes.
@@ -83,7 +83,8 @@ public final class DocumentReader {
         let buffer = StreamBuffer(source: source)
         self.buffer = buffer
         try buffer.fill()
-        if buffer.count == 0, let cut = buffer.truncation {
+        // Undecodable from the first byte (not merely cut short): say so rather than return nothing.
+        if buffer.count == 0, source.isCorrupt, let cut = buffer.truncation {
             throw CorpusError.decompressionFailed(path: path, codec: compression.rawValue, reason: cut)
         }
         let format = options.format ?? SourceFormat.fromFileName(path) ?? SourceFormat.sniff(buffer.slice(buffer.start, buffer.end))

@@ -40,7 +40,8 @@ final class MediaWikiParser: RecordParser {
                 throw CorpusError.unsupportedFormat(path: path, detail: "no <page> element in the first 64 MiB")
             }
             if !(try buffer.fill()) {
-                if buffer.find("<mediawiki", from: buffer.start) == nil {
+                // A stream cut before the root element is reported as truncated by the reader.
+                if buffer.find("<mediawiki", from: buffer.start) == nil, buffer.truncation == nil {
                     throw CorpusError.unsupportedFormat(path: path, detail: "XML without a <mediawiki> root element")
                 }
                 return

@@ -87,10 +87,10 @@ public final class WikitextCleaner {
             + "mapframe maplink templatestyles includeonly inputbox categorytree charinsert indicator "
             + "section templatedata langconvert ", .dropWithContent)
         // Content shown verbatim, not parsed as wikitext.
-        add("nowiki pre code", .literalContent)
+        add("nowiki pre", .literalContent)
         add("br p div li ul ol dl dt dd hr blockquote center table tr td th caption poem h1 h2 h3 h4 h5 h6", .blockHTML)
         add("span small big sup sub b i u s del ins strike font tt abbr cite em strong var kbd samp q dfn mark "
-            + "ruby rb rt rp bdi bdo wbr time data noinclude onlyinclude", .inlineHTML)
+            + "ruby rb rt rp bdi bdo wbr time data noinclude onlyinclude code", .inlineHTML)
         return t
     }()
 
@@ -103,8 +103,11 @@ public final class WikitextCleaner {
     }
 
     /// Bytes that nowiki content must not expose to later passes, mapped 1:1 onto bytes that
-    /// never occur in UTF-8 (0xF5…0xFF) and mapped back in the last pass.
-    private static let protectedBytes: [UInt8] = Array("[]{}|'<_=*#".utf8)
+    /// never occur in UTF-8 (0xF5…0xFE) and mapped back in the last pass.
+    private static let protectedBytes: [UInt8] = Array("[]{}|'<=*#".utf8)
+    /// An invisible separator (never valid UTF-8) left where removed markup sat between two
+    /// apostrophes, so that `'''{{x}}'''` does not merge into one run of six; dropped in the last pass.
+    static let separator: UInt8 = 0xFF
     private static let protectMap: [UInt8] = {
         var m = [UInt8](repeating: 0, count: 256)
         for (k, b) in protectedBytes.enumerated() { m[Int(b)] = 0xF5 + UInt8(k) }
@@ -199,6 +202,9 @@ public final class WikitextCleaner {
                 }
             case .literalContent:
                 if closing || selfClosing {
+                    // <nowiki/> is used to keep apostrophes apart.
+                    dst[o] = Self.separator
+                    o += 1
                     i = after
                 } else {
                     let (contentEnd, end) = findClosingTag(src, name: nameStart..<nameEnd, from: after) ?? (n, n)
@@ -286,6 +292,10 @@ public final class WikitextCleaner {
             i = p
             if i + 1 < n, src[i + 1] == UInt8(ascii: "{") || (src[i + 1] == UInt8(ascii: "|") && Self.atLineStart(src, i)),
                let end = skipBlock(src, from: i) {
+                if o > 0, dst[o - 1] == UInt8(ascii: "'"), end < n, src[end] == UInt8(ascii: "'") {
+                    dst[o] = Self.separator
+                    o += 1
+                }
                 i = end
                 continue
             }
@@ -680,7 +690,9 @@ public final class WikitextCleaner {
             case 0xC2 where i + 1 < e && src[i + 1] == 0xA0:
                 if !lastSpace { dst[o] = 0x20; o += 1; lastSpace = true }
                 i += 2
-            case 0xF5...0xFF:
+            case Self.separator:
+                i += 1
+            case 0xF5...0xFE:
                 dst[o] = Self.unprotect[Int(c - 0xF5)]
                 o += 1
                 lastSpace = false

@@ -13,6 +13,7 @@ final class ZstdByteSource: ByteSource {
     private var finished = false
     private var frameOpen = false
     private(set) var truncation: String?
+    private(set) var isCorrupt = false
     var compressedBytesRead: Int { inner.compressedBytesRead }
 
     init(inner: ByteSource, path: String) throws {
@@ -49,6 +50,7 @@ final class ZstdByteSource: ByteSource {
             inPos = input.pos
             if ZSTD_isError(rc) != 0 {
                 truncation = "zstd error: \(String(cString: ZSTD_getErrorName(rc)))"
+                isCorrupt = true
                 finished = true
                 return output.pos
             }
