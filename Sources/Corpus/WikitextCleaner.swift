@@ -323,7 +323,8 @@ public final class WikitextCleaner {
                     j += 2
                     continue
                 }
-                single += 1
+                // Only external links open a single bracket that a ']' will close.
+                if isURLStart(src, j + 1) { single += 1 }
             } else if c == UInt8(ascii: "]") {
                 if single > 0 {
                     single -= 1

@@ -143,3 +143,11 @@ extension WikitextCleanerTests {
         XCTAssertEqual(cleaner.clean("<pre>x '''y'''</pre>"), "x '''y'''")
     }
 }
+
+extension WikitextCleanerTests {
+    func testLinkCaptionsWithStrayOrExternalBrackets() {
+        XCTAssertEqual(cleaner.clean("A[[File:X.jpg|thumb|[stray caption]]B"), "AB")
+        XCTAssertEqual(cleaner.clean("A[[File:X.jpg|thumb|see [http://x.org site]]]B"), "AB")
+        XCTAssertEqual(cleaner.clean("[[Target|label with [http://x.org ext]]] end"), "label with ext end")
+    }
+}
