@@ -11,6 +11,7 @@ struct LangNeuron: ParsableCommand {
             ScoreCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
+            CorpusCommand.self,
             DataCommand.self,
             ModelsCommand.self,
         ]

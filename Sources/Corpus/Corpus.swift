@@ -1,1 +1,0 @@
-// Corpus: streaming Wikipedia dump / JSONL / text readers, wikitext cleaning and document sampling.
