@@ -13,12 +13,6 @@ struct CorpusCommand: ParsableCommand {
 
 extension SourceFormat: ExpressibleByArgument {}
 
-/// Prints a JSON object with sorted keys (deterministic output).
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
-
 func reportJSON(_ r: ReadReport) -> [String: Any] {
     var skipped: [String: Int] = [:]
     for (reason, n) in r.skipped { skipped[reason.rawValue] = n }

@@ -46,6 +46,24 @@ public final class LoadedModel {
                            storageTypes: types, tokenizerKind: kind, loadSeconds: Date().timeIntervalSince(t0))
     }
 
+    /// Loads a Hugging Face model directory (config.json, safetensors, tokenizer.json).
+    public static func load(huggingFaceAt url: URL, knownFingerprint: String? = nil) throws -> LoadedModel {
+        let t0 = Date()
+        let dir = try HuggingFaceModelDirectory(url: url)
+        let transformer = try ModelLoader.load(huggingFace: dir)
+        guard let tok = dir.tokenizerURL else {
+            throw ModelError.missingTensor(path: url.path, tensor: "tokenizer.json (the tokenizer file)")
+        }
+        let cfg = url.appendingPathComponent("tokenizer_config.json")
+        let tokenizer = try TokenizerLoader.load(tokenizerJSON: tok,
+                                                 tokenizerConfig: FileManager.default.fileExists(atPath: cfg.path) ? cfg : nil)
+        let fp = try knownFingerprint ?? ModelFingerprint.of(url: url)
+        var types = [String: Int]()
+        for n in dir.weights.tensorNames { types[dir.weights.storageType(of: n) ?? "?", default: 0] += 1 }
+        return LoadedModel(url: url, transformer: transformer, tokenizer: tokenizer, fingerprint: fp,
+                           storageTypes: types, tokenizerKind: "tokenizer.json", loadSeconds: Date().timeIntervalSince(t0))
+    }
+
     /// Loads a GGUF file or a Hugging Face model directory.
     public static func load(at url: URL, knownFingerprint: String? = nil) throws -> LoadedModel {
         var isDir: ObjCBool = false
