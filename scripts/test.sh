@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test in release mode (numeric Swift code is ~30x slower in debug builds; the
+# tests that touch real models need release). Sets up the machine first (Debian packages,
+# default models) via scripts/bootstrap.sh. Extra arguments go to `swift test`, e.g.
+#   scripts/test.sh --filter ReferenceTests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+# -enable-testing lets tests use @testable imports in a release build.
+flags=(-c release -Xswiftc -enable-testing)
+swift build "${flags[@]}" --build-tests
+swift test "${flags[@]}" --skip-build "$@"
