@@ -45,6 +45,13 @@ public struct DocumentSampler: Sendable {
         self.minScriptFraction = minScriptFraction
     }
 
+    /// The recipe's `data` block: `documents`/`heldout`/`seed`, plus an optional length floor and
+    /// language (ISO 639-1) whose script documents must mostly be in.
+    public init(documents: Int, heldout: Int, seed: UInt64, minChars: Int, language: String?) throws {
+        try self.init(documents: documents, heldout: heldout, seed: seed, minChars: minChars,
+                      profile: try language.map { try ScriptProfile(language: $0) })
+    }
+
     /// Samples from a corpus file (any format `DocumentReader` reads).
     public func split(path: String, format: SourceFormat? = nil) throws -> CorpusSplit {
         let reader = try DocumentReader(path: path, options: .init(format: format, minChars: minChars))

@@ -139,7 +139,7 @@ struct CorpusStatsCommand: ParsableCommand {
         print(describe(reader.report))
         print("documents \(stats.documents), characters \(stats.characters), bytes \(stats.bytes), mean \(String(format: "%.0f", stats.meanLength)) chars")
         print("length (chars): " + quantiles.map { "\($0.0) \(stats.lengthQuantile($0.1))" }.joined(separator: ", "))
-        print("scripts: " + stats.scripts.shares.prefix(8).map { "\($0.script.rawValue) \(String(format: "%.1f%%", $0.fraction * 100))" }.joined(separator: ", "))
+        print("scripts: " + stats.scripts.shares.filter { $0.fraction >= 0.0005 }.prefix(8).map { "\($0.script.rawValue) \(String(format: "%.1f%%", $0.fraction * 100))" }.joined(separator: ", "))
         if let profile, let f = stats.expectedScriptFraction {
             print("\(profile.language) script share: \(String(format: "%.1f%%", f * 100)); off-script documents: \(stats.offScriptDocuments)")
             if stats.offScriptDocuments > 0 {
