@@ -23,12 +23,17 @@ public struct CorpusSplit: Sendable {
 /// key from (seed, hash of the text) and the smallest keys win — the first `documents` go to
 /// training, the next `heldout` to the held-out set. Memory is bounded by the sample size.
 public struct DocumentSampler: Sendable {
+    /// Training documents wanted.
     public var documents: Int
+    /// Held-out documents wanted (disjoint from training).
     public var heldout: Int
+    /// Selects the pseudo-random sample; same seed, same source → same split.
     public var seed: UInt64
+    /// Documents shorter than this many Unicode scalars are not eligible.
     public var minChars: Int
     /// When set, documents whose expected-script fraction is below `minScriptFraction` are excluded.
     public var profile: ScriptProfile?
+    /// Minimum fraction of letters in the profile's scripts (ignored without a profile).
     public var minScriptFraction: Double
 
     public init(documents: Int, heldout: Int = 0, seed: UInt64 = 0, minChars: Int = 0,
