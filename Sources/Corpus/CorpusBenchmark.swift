@@ -68,8 +68,8 @@ public enum CorpusBenchmark {
     /// closing tag — as uncompressed XML and zstd (level 3).
     public static func repeatedDump(path: String, times: Int) throws -> (xml: [UInt8], zstd: [UInt8]) {
         let raw = try decompressedBytes(path: path)
-        guard let firstPage = find(Array("<page>".utf8), in: raw, from: 0),
-              let lastPageEnd = findLast(Array("</page>".utf8), in: raw) else {
+        guard let firstPage = find("<page>", in: raw, from: 0),
+              let lastPageEnd = findLast("</page>", in: raw) else {
             throw CorpusError.unsupportedFormat(path: path, detail: "no complete <page> to repeat")
         }
         let header = raw[0..<firstPage]
@@ -121,23 +121,22 @@ public enum CorpusBenchmark {
         return out
     }
 
-    private static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
-        guard needle.count <= hay.count else { return nil }
-        var i = from
-        while i + needle.count <= hay.count {
-            if hay[i] == needle[0], Array(hay[i..<(i + needle.count)]) == needle { return i }
-            i += 1
-        }
-        return nil
+    private static func find(_ needle: StaticString, in hay: [UInt8], from: Int) -> Int? {
+        hay.withUnsafeBufferPointer { findBytes(needle, in: $0, from: from) }
     }
 
-    private static func findLast(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
-        guard needle.count <= hay.count else { return nil }
-        var i = hay.count - needle.count
-        while i >= 0 {
-            if hay[i] == needle[0], Array(hay[i..<(i + needle.count)]) == needle { return i }
-            i -= 1
+    /// Last occurrence of `needle`: scans backwards with memcmp.
+    private static func findLast(_ needle: StaticString, in hay: [UInt8]) -> Int? {
+        let m = needle.utf8CodeUnitCount
+        guard m <= hay.count else { return nil }
+        return hay.withUnsafeBufferPointer { buf -> Int? in
+            guard let base = buf.baseAddress else { return nil }
+            var i = buf.count - m
+            while i >= 0 {
+                if memcmp(base + i, needle.utf8Start, m) == 0 { return i }
+                i -= 1
+            }
+            return nil
         }
-        return nil
     }
 }

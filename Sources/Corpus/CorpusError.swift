@@ -39,8 +39,8 @@ public enum CorpusError: LocalizedError, Equatable {
         case let .invalidArgument(name, value, hint):
             return "Invalid \(name) '\(value)': \(hint)."
         case let .unknownLanguage(code):
-            return "No script profile for language '\(code)'. Use an ISO 639-1 code such as en, vi, ja, bn, zh, ar, ru, th, sw, "
-                + "or pass the scripts explicitly."
+            return "No script profile for language '\(code)'. Use an ISO 639-1 code such as en, vi, ja, bn, zh, ar, ru, th, sw "
+                + "(ScriptProfile.supportedLanguages lists them all)."
         }
     }
 }

@@ -12,7 +12,9 @@ public struct CorpusStats: Sendable {
     public private(set) var offScriptDocuments = 0
     /// A few off-script titles, for the report.
     public private(set) var offScriptExamples: [String] = []
+    /// Expected scripts, when the language is known.
     public let profile: ScriptProfile?
+    /// A document is off-script when less than this fraction of its letters is in the profile's scripts.
     public let threshold: Double
     private var lengths: [Int] = []
 

@@ -12,8 +12,10 @@ public struct CorpusSplit: Sendable {
     public var duplicatesRemoved: Int
     /// Documents excluded because most of their letters are in another script.
     public var offScript: Int
-    /// The reader's report, when the split came from a file.
-    public var report: ReadReport?
+    /// One reader report per source file (empty for in-memory documents).
+    public var reports: [ReadReport]
+    /// The report of the first (usually only) source file.
+    public var report: ReadReport? { reports.first }
 }
 
 /// Picks `documents` training and `heldout` evaluation documents from a source, deterministically
@@ -21,12 +23,17 @@ public struct CorpusSplit: Sendable {
 /// key from (seed, hash of the text) and the smallest keys win — the first `documents` go to
 /// training, the next `heldout` to the held-out set. Memory is bounded by the sample size.
 public struct DocumentSampler: Sendable {
+    /// Training documents wanted.
     public var documents: Int
+    /// Held-out documents wanted (disjoint from training).
     public var heldout: Int
+    /// Selects the pseudo-random sample; same seed, same source → same split.
     public var seed: UInt64
+    /// Documents shorter than this many Unicode scalars are not eligible.
     public var minChars: Int
     /// When set, documents whose expected-script fraction is below `minScriptFraction` are excluded.
     public var profile: ScriptProfile?
+    /// Minimum fraction of letters in the profile's scripts (ignored without a profile).
     public var minScriptFraction: Double
 
     public init(documents: Int, heldout: Int = 0, seed: UInt64 = 0, minChars: Int = 0,
@@ -45,22 +52,44 @@ public struct DocumentSampler: Sendable {
         self.minScriptFraction = minScriptFraction
     }
 
+    /// The recipe's `data` block: `documents`/`heldout`/`seed`, plus an optional length floor and
+    /// language (ISO 639-1) whose script documents must mostly be in.
+    public init(documents: Int, heldout: Int, seed: UInt64, minChars: Int, language: String?) throws {
+        try self.init(documents: documents, heldout: heldout, seed: seed, minChars: minChars,
+                      profile: try language.map { try ScriptProfile(language: $0) })
+    }
+
     /// Samples from a corpus file (any format `DocumentReader` reads).
     public func split(path: String, format: SourceFormat? = nil) throws -> CorpusSplit {
-        let reader = try DocumentReader(path: path, options: .init(format: format, minChars: minChars))
+        try split(paths: [path], format: format)
+    }
+
+    /// Samples from several files (e.g. the shards of one dump) as if they were one source;
+    /// the result does not depend on their order. `reports` has one entry per file.
+    public func split(paths: [String], format: SourceFormat? = nil) throws -> CorpusSplit {
+        guard !paths.isEmpty else {
+            throw CorpusError.invalidArgument(name: "paths", value: "[]", hint: "give at least one corpus file")
+        }
         var state = State(sampler: self)
-        while let doc = try reader.next() { state.offer(doc) }
+        var reports: [ReadReport] = []
+        var warnings: [String] = []
+        for path in paths {
+            let reader = try DocumentReader(path: path, options: .init(format: format, minChars: minChars))
+            while let doc = try reader.next() { state.offer(doc) }
+            let report = reader.report
+            reports.append(report)
+            if report.truncated {
+                warnings.append("\(path) is cut short (\(report.truncationDetail ?? "truncated")); all complete documents were used")
+            }
+            if report.warningCount > 0 {
+                let reasons = report.skipped.filter { $0.key.isWarning }.sorted { $0.key.rawValue < $1.key.rawValue }
+                    .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
+                warnings.append("\(path): skipped \(reasons)")
+            }
+        }
         var result = state.finish()
-        let report = reader.report
-        result.report = report
-        if report.truncated {
-            result.warnings.append("\(path) is cut short (\(report.truncationDetail ?? "truncated")); all complete documents were used")
-        }
-        if report.warningCount > 0 {
-            let reasons = report.skipped.filter { $0.key.isWarning }.sorted { $0.key.rawValue < $1.key.rawValue }
-                .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
-            result.warnings.append("\(path): skipped \(reasons)")
-        }
+        result.warnings += warnings
+        result.reports = reports
         return result
     }
 
@@ -171,7 +200,7 @@ public struct DocumentSampler: Sendable {
             }
             if duplicates > 0 { warnings.append("\(duplicates) exact duplicate documents removed") }
             return CorpusSplit(train: Array(chosen.prefix(trainCount)), heldout: Array(chosen.dropFirst(trainCount)),
-                               warnings: warnings, eligible: eligible, duplicatesRemoved: duplicates, offScript: offScript, report: nil)
+                               warnings: warnings, eligible: eligible, duplicatesRemoved: duplicates, offScript: offScript, reports: [])
         }
     }
 }

@@ -58,7 +58,9 @@ public final class DocumentWriter {
 
     /// Appends one document as a JSON line.
     public func write(_ doc: Document) throws {
-        precondition(!finished, "DocumentWriter.write after finish")
+        guard !finished else {
+            throw CorpusError.writeFailed(path: path, reason: "the file was already finished; create a new DocumentWriter")
+        }
         line.removeAll(keepingCapacity: true)
         line.append(contentsOf: #"{"id":"#.utf8)
         JSONEscaping.appendString(doc.id, to: &line)

@@ -28,7 +28,9 @@ public enum SkipReason: String, Sendable, Codable, CaseIterable {
 
 /// What a `DocumentReader` saw: counts, skips by reason, and whether the source was cut short.
 public struct ReadReport: Sendable, Equatable {
+    /// Format read (detected or forced).
     public var format: SourceFormat
+    /// Compression detected from the magic bytes.
     public var compression: Compression
     /// Complete `<page>` elements (XML) or non-empty lines/records (JSON lines, text).
     public var pages = 0

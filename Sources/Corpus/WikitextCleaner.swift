@@ -296,6 +296,12 @@ public final class WikitextCleaner {
                     dst[o] = Self.separator
                     o += 1
                 }
+                // A few inline templates only wrap visible text ({{lang|fr|texte}}): keep that text.
+                if src[i + 1] == UInt8(ascii: "{"), end - i > 4, src[i + 2] != UInt8(ascii: "{"),
+                   let shown = Self.visibleArgument(UnsafeBufferPointer(rebasing: src[(i + 2)..<(end - 2)])) {
+                    let inner = UnsafeBufferPointer(rebasing: src[(i + 2 + shown.lowerBound)..<(i + 2 + shown.upperBound)])
+                    o += stripTemplatesAndTables(inner, into: dst + o)
+                }
                 i = end
                 continue
             }
@@ -305,6 +311,104 @@ public final class WikitextCleaner {
             i += 1
         }
         return o
+    }
+
+    /// Templates whose rendering is just one of their arguments: hash of the normalised name →
+    /// which positional argument (1-based). `lang-xx` templates are handled by prefix.
+    private static let textTemplates: [UInt64: Int] = {
+        var t: [UInt64: Int] = [:]
+        let table: [(String, Int)] = [
+            ("lang", 2), ("nowrap", 1), ("nobr", 1), ("small", 1), ("smaller", 1), ("big", 1), ("larger", 1),
+            ("noitalic", 1), ("nobold", 1), ("transl", 2), ("script", 2), ("wikt-lang", 2), ("keep together", 1),
+        ]
+        for (name, index) in table {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            t[h] = index
+        }
+        return t
+    }()
+
+    private static let langPrefix: StaticString = "lang"
+
+    /// For a template body (`name|arg|…`), the byte range of the argument it displays when it is
+    /// one of `textTemplates`; nil otherwise. Allocation-free: most templates fail on the name.
+    private static func visibleArgument(_ body: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let n = body.count
+        // Name: up to the first '|', lowercased, '_' as space, trimmed.
+        var k = 0
+        while k < n, body[k] == 0x20 || body[k] == 0x0A { k += 1 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var length = 0
+        var pendingSpace = false
+        var isLangPrefix = false
+        while k < n, body[k] != UInt8(ascii: "|") {
+            var c = lower(body[k])
+            if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") || c == UInt8(ascii: "<") || length > 24 { return nil }
+            if c == UInt8(ascii: "_") { c = 0x20 }
+            if c == 0x20 || c == 0x0A {
+                pendingSpace = length > 0
+                k += 1
+                continue
+            }
+            if pendingSpace {
+                h = (h ^ 0x20) &* 0x100_0000_01b3
+                length += 1
+                pendingSpace = false
+            }
+            h = (h ^ UInt64(c)) &* 0x100_0000_01b3
+            length += 1
+            if length == 5, c == UInt8(ascii: "-") {
+                // "lang-" so far?
+                var p = 0
+                var q = 0
+                isLangPrefix = true
+                while q < k, p < 4 {
+                    if body[q] != 0x20 {
+                        if lower(body[q]) != Self.langPrefix.utf8Start[p] { isLangPrefix = false }
+                        p += 1
+                    }
+                    q += 1
+                }
+            }
+            k += 1
+        }
+        guard k < n else { return nil }
+        let index: Int
+        if let known = textTemplates[h] {
+            index = known
+        } else if isLangPrefix, length <= 12 {
+            index = 1
+        } else {
+            return nil
+        }
+        // Walk the top-level arguments; named ones (x=y) do not count as positional.
+        var positional = 0
+        var argStart = k + 1
+        var depth = 0
+        var j = argStart
+        while j <= n {
+            if j < n {
+                let c = body[j]
+                if (c == UInt8(ascii: "{") || c == UInt8(ascii: "[")), j + 1 < n, body[j + 1] == c { depth += 1; j += 2; continue }
+                if (c == UInt8(ascii: "}") || c == UInt8(ascii: "]")), j + 1 < n, body[j + 1] == c { depth -= 1; j += 2; continue }
+                if c != UInt8(ascii: "|") || depth != 0 { j += 1; continue }
+            }
+            let range = argStart..<j
+            var isNamed = false
+            for q in range {
+                let c = body[q]
+                if c == UInt8(ascii: "=") { isNamed = true; break }
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") || c == UInt8(ascii: "<") { break }
+            }
+            if !isNamed {
+                positional += 1
+                if positional == index { return range }
+            }
+            argStart = j + 1
+            j += 1
+        }
+        return nil
     }
 
     // MARK: - Pass 3: links

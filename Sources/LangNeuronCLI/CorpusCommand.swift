@@ -133,7 +133,7 @@ struct CorpusStatsCommand: ParsableCommand {
         print(describe(reader.report))
         print("documents \(stats.documents), characters \(stats.characters), bytes \(stats.bytes), mean \(String(format: "%.0f", stats.meanLength)) chars")
         print("length (chars): " + quantiles.map { "\($0.0) \(stats.lengthQuantile($0.1))" }.joined(separator: ", "))
-        print("scripts: " + stats.scripts.shares.prefix(8).map { "\($0.script.rawValue) \(String(format: "%.1f%%", $0.fraction * 100))" }.joined(separator: ", "))
+        print("scripts: " + stats.scripts.shares.filter { $0.fraction >= 0.0005 }.prefix(8).map { "\($0.script.rawValue) \(String(format: "%.1f%%", $0.fraction * 100))" }.joined(separator: ", "))
         if let profile, let f = stats.expectedScriptFraction {
             print("\(profile.language) script share: \(String(format: "%.1f%%", f * 100)); off-script documents: \(stats.offScriptDocuments)")
             if stats.offScriptDocuments > 0 {
@@ -150,8 +150,8 @@ struct CorpusSample: ParsableCommand {
         abstract: "Deterministically sample train and held-out documents (exact duplicates removed)."
     )
 
-    @Argument(help: "Source corpus (dump, JSON lines or text).")
-    var source: String
+    @Argument(help: "Source corpus files (dump or its shards, JSON lines, text); sampled as one source.")
+    var sources: [String]
 
     @Option(name: .long, help: "Training documents.")
     var documents: Int
@@ -180,7 +180,7 @@ struct CorpusSample: ParsableCommand {
     func run() throws {
         let profile = try language.map { try ScriptProfile(language: $0) }
         let sampler = try DocumentSampler(documents: documents, heldout: heldout, seed: seed, minChars: minChars, profile: profile)
-        let split = try sampler.split(path: source)
+        let split = try sampler.split(paths: sources)
         let trainWriter = try DocumentWriter(path: outTrain)
         for d in split.train { try trainWriter.write(d) }
         try trainWriter.finish()
@@ -195,10 +195,10 @@ struct CorpusSample: ParsableCommand {
             var obj: [String: Any] = ["train": split.train.count, "heldout": split.heldout.count, "eligible": split.eligible,
                                       "duplicates_removed": split.duplicatesRemoved, "off_script": split.offScript,
                                       "warnings": split.warnings]
-            if let r = split.report { obj["report"] = reportJSON(r) }
+            obj["reports"] = split.reports.map(reportJSON)
             try printJSON(obj)
         } else {
-            if let r = split.report { print(describe(r)) }
+            for r in split.reports { print(describe(r)) }
             print("train \(split.train.count) → \(outTrain); held-out \(split.heldout.count)\(outHeldout.map { " → \($0)" } ?? "")")
             for w in split.warnings { standardError("warning: \(w)") }
         }

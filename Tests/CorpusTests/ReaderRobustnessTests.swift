@@ -177,3 +177,32 @@ final class ReaderRobustnessTests: XCTestCase {
         return nil
     }
 }
+
+extension ReaderRobustnessTests {
+    func testNamespaceFromTitleWhenNsIsMissingAndRawWikitextOption() throws {
+        // Old exports have no <ns>: the namespace comes from the title prefix and <siteinfo>.
+        let pages = [
+            page("Tập tin:X.jpg", id: 1, text: "file page").replacingOccurrences(of: "    <ns>0</ns>\n", with: ""),
+            page("Hà Nội", id: 2, text: "'''Hà Nội''' là [[thủ đô]].").replacingOccurrences(of: "    <ns>0</ns>\n", with: ""),
+        ]
+        let bytes = Array(mediawikiXML(pages).utf8)
+        let (docs, r) = try readAll(bytes: bytes, name: "old.xml")
+        XCTAssertEqual(docs.map(\.text), ["Hà Nội là thủ đô."])
+        XCTAssertEqual(r.skipped(.notArticleNamespace), 1)
+        let (raw, _) = try readAll(bytes: bytes, name: "old.xml", options: .init(cleanWikitext: false))
+        XCTAssertEqual(raw.map(\.text), ["'''Hà Nội''' là [[thủ đô]]."])
+        let reader = try DocumentReader(bytes: bytes, name: "old.xml")
+        XCTAssertEqual(reader.siteInfo?.dbname, "testwiki")
+        XCTAssertEqual(reader.siteInfo?.namespaces[0], "")
+        XCTAssertEqual(reader.siteInfo?.namespaces[6], "Tập tin")
+    }
+
+    func testFormatOverrideAndSniffing() throws {
+        // Content sniffing when the name says nothing; an explicit format wins over the name.
+        let xml = Array(mediawikiXML([page("A", id: 1, text: "Alpha.")]).utf8)
+        XCTAssertEqual(try readAll(bytes: zstd(xml), name: "dump-shard-7").1.format, .mediawikiXML)
+        let (docs, r) = try readAll(bytes: Array("{\"text\": \"x\"}\n".utf8), name: "a.txt", options: .init(format: .jsonLines))
+        XCTAssertEqual(r.format, .jsonLines)
+        XCTAssertEqual(docs.map(\.text), ["x"])
+    }
+}

@@ -87,3 +87,28 @@ final class SamplerTests: XCTestCase {
         XCTAssertTrue(a.warnings.contains { $0.contains("cut short") }, "\(a.warnings)")
     }
 }
+
+extension SamplerTests {
+    func testShardsAreOneSourceInAnyOrder() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let docs = corpus(60)
+        var paths: [String] = []
+        for shard in 0..<3 {
+            let path = dir.appendingPathComponent("shard\(shard).jsonl.zst").path
+            let writer = try DocumentWriter(path: path)
+            for d in docs[(shard * 20)..<(shard * 20 + 20)] { try writer.write(d) }
+            try writer.finish()
+            paths.append(path)
+        }
+        let sampler = try DocumentSampler(documents: 10, heldout: 5, seed: 9)
+        let a = try sampler.split(paths: paths)
+        let b = try sampler.split(paths: paths.reversed())
+        let memory = sampler.split(docs)
+        XCTAssertEqual(a.train, b.train)
+        XCTAssertEqual(a.heldout, b.heldout)
+        XCTAssertEqual(a.train, memory.train)
+        XCTAssertEqual(a.reports.map(\.documents), [20, 20, 20])
+        XCTAssertThrowsError(try sampler.split(paths: []))
+    }
+}

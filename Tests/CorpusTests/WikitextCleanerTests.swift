@@ -110,7 +110,7 @@ final class WikitextCleanerTests: XCTestCase {
     }
 
     func testEmptyParenthesesFromRemovedTemplatesAreDropped() {
-        XCTAssertEqual(cleaner.clean("Anarchism ({{IPAc-en|ˈ|æ}}; {{lang|grc|x}}) is."), "Anarchism is.")
+        XCTAssertEqual(cleaner.clean("Anarchism ({{IPAc-en|ˈ|æ}}; {{audio|x.ogg}}) is."), "Anarchism is.")
     }
 
     func testRedirectLikeAndEmptyInput() {
@@ -149,5 +149,14 @@ extension WikitextCleanerTests {
         XCTAssertEqual(cleaner.clean("A[[File:X.jpg|thumb|[stray caption]]B"), "AB")
         XCTAssertEqual(cleaner.clean("A[[File:X.jpg|thumb|see [http://x.org site]]]B"), "AB")
         XCTAssertEqual(cleaner.clean("[[Target|label with [http://x.org ext]]] end"), "label with ext end")
+    }
+}
+
+extension WikitextCleanerTests {
+    func testTextWrappingTemplatesKeepTheirText() {
+        XCTAssertEqual(cleaner.clean("from the Greek {{lang|grc|ἀναρχία}}, i.e."), "from the Greek ἀναρχία, i.e.")
+        XCTAssertEqual(cleaner.clean("{{lang-fr|la {{small|belle}}}} and {{nowrap|5 km}}"), "la belle and 5 km")
+        XCTAssertEqual(cleaner.clean("{{lang|fr|italic=no|texte}}"), "texte")
+        XCTAssertEqual(cleaner.clean("{{cite web|url=x|title=y}}{{lang}}{{lang|fr}}"), "")
     }
 }

@@ -62,3 +62,13 @@ final class WriterRoundTripTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[1], "byte-identical output")
     }
 }
+
+extension WriterRoundTripTests {
+    func testWriteAfterFinishThrows() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = try DocumentWriter(path: dir.appendingPathComponent("a.jsonl").path)
+        try writer.finish()
+        XCTAssertThrowsError(try writer.write(Document(title: "t", id: "1", text: "x")))
+    }
+}
