@@ -23,6 +23,9 @@ public final class GGUFFile {
     /// Metadata in file order of keys (see `metadataKeys`) and by key.
     public let metadata: [String: GGUFValue]
     public let metadataKeys: [String]
+    /// Where each metadata entry (key, type and value) lies in the file, so that a writer can
+    /// copy entries byte for byte (this keeps e.g. the element type of empty arrays).
+    public let metadataEntryRanges: [String: Range<Int>]
     /// Tensors in file order.
     public let tensors: [GGUFTensorInfo]
     public let alignment: Int
@@ -58,13 +61,21 @@ public final class GGUFFile {
         }
         var meta = [String: GGUFValue](minimumCapacity: Int(nKV))
         var keys = [String]()
+        var ranges = [String: Range<Int>](minimumCapacity: Int(nKV))
         for i in 0..<Int(nKV) {
+            let entryStart = c.offset
             let key = try c.readString("metadata key #\(i)")
+            // ggml's loader rejects repeated keys too; which value would win is ambiguous.
+            guard meta[key] == nil else {
+                throw ModelIOError.malformed(path: path, field: key, reason: "metadata key appears twice")
+            }
             let rawType = try c.read(UInt32.self, "type of '\(key)'")
             meta[key] = try GGUFFile.readValue(&c, type: rawType, key: key, depth: 0)
+            ranges[key] = entryStart..<c.offset
             keys.append(key)
         }
         metadata = meta
+        metadataEntryRanges = ranges
         metadataKeys = keys
 
         if let a = meta["general.alignment"] {

@@ -166,7 +166,8 @@ public final class SafetensorsFile: TensorSource {
     /// The entry named `name`, if present.
     public func info(_ name: String) -> SafetensorsTensorInfo? { index[name].map { tensors[$0] } }
 
-    /// The stored bytes of a tensor (little-endian), inside the memory map.
+    /// The stored bytes of a tensor (little-endian), inside the memory map. Valid only while
+    /// this object is alive (keep a reference, e.g. with `withExtendedLifetime`).
     public func rawBytes(_ info: SafetensorsTensorInfo) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)])
     }

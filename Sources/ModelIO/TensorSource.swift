@@ -22,6 +22,8 @@ extension TensorSource {
     /// The whole tensor as a new float32 array.
     public func floatArray(_ name: String) throws -> [Float] {
         guard let s = shape(of: name) else {
+            // Let the source throw its own missingTensor error (it knows its file's path).
+            try readFloats(name, into: UnsafeMutableBufferPointer(start: nil, count: 0))
             throw ModelIOError.missingTensor(path: "\(Self.self)", tensor: name)
         }
         let n = s.reduce(1, *)

@@ -63,6 +63,22 @@ final class DequantReferenceTests: XCTestCase {
             XCTAssertFalse(buf[info.elementCount - 1].isNaN)
             XCTAssertEqual(buf[0], -0.007244110107421875) // manifest first16[0], exactly
         }
+        // Warm throughput of the largest tensor of each type in both models.
+        for file in [TestModels.gemmaFile, TestModels.smolFile] {
+            guard let u = TestModels.url(file) else { continue }
+            let m = try GGUFFile(url: u)
+            var largest = [GGMLType: GGUFTensorInfo]()
+            for t in m.tensors where t.elementCount > (largest[t.type]?.elementCount ?? 0) { largest[t.type] = t }
+            for (type, t) in largest.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where t.elementCount <= info.elementCount {
+                let out = UnsafeMutableBufferPointer(rebasing: buf[0..<t.elementCount])
+                try m.dequantize(t, into: out) // warm the pages
+                let start = Date()
+                try m.dequantize(t, into: out)
+                let s = Date().timeIntervalSince(start)
+                print(String(format: "warm dequant %@ %@ (%d values): %.4f s, %.0f MB/s in, %.0f Mvalues/s", file, type.description, t.elementCount, s,
+                             Double(t.byteCount) / s / 1e6, Double(t.elementCount) / s / 1e6))
+            }
+        }
     }
 
     func testGemmaMatchesReference() throws {

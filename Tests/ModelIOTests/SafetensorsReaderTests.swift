@@ -74,6 +74,10 @@ final class SafetensorsReaderTests: XCTestCase {
             XCTAssertThrowsError(try one.withUnsafeMutableBufferPointer { try w.readFloats("missing.weight", into: $0) }) { err in
                 guard case .missingTensor = err as? ModelIOError else { return XCTFail("\(err)") }
             }
+            XCTAssertThrowsError(try w.floatArray("missing.weight")) { err in
+                guard case .missingTensor = err as? ModelIOError else { return XCTFail("\(err)") }
+                XCTAssertTrue(err.localizedDescription.contains(dir.path), err.localizedDescription)
+            }
         }
     }
 
