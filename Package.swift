@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
         .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "Tokenizers", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]

@@ -10,6 +10,7 @@ struct LangNeuron: ParsableCommand {
             TokenizeCommand.self,
             ScoreCommand.self,
             GenerateCommand.self,
+            TrainCommand.self,
             BenchCommand.self,
             CorpusCommand.self,
             DataCommand.self,

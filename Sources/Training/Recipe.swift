@@ -181,6 +181,8 @@ public struct Recipe: Codable, Equatable {
         } catch let DecodingError.typeMismatch(type, ctx) {
             throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "must be of type \(type)")
         } catch let DecodingError.dataCorrupted(ctx) {
+            // Yams wraps errors thrown by our own decoders (unknown keys) in a generic one.
+            if let inner = ctx.underlyingError as? TrainingError { throw inner }
             throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: ctx.debugDescription)
         }
         try recipe.validate(path: path)

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Corpus
+import Foundation
+import Models
+
+import Store
+import Training
+
+/// `langneuron train`: fine-tune only the chosen neurons, from a recipe.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train only the chosen neurons of a model from a recipe; writes a sparse delta.",
+        discussion: """
+        Writes RUN_DIR/delta.safetensors, metrics.jsonl (one line per step), recipe.yaml and resumable \
+        state. Ctrl-C saves the state; `langneuron train --resume RUN_DIR` continues exactly.
+        """)
+
+    @Argument(help: "Recipe file (YAML). Not needed with --resume.")
+    var recipe: String?
+    @Option(name: .customLong("set"), help: "Override a recipe value, e.g. --set optimizer.lr=1e-5 (repeatable).")
+    var overrides: [String] = []
+    @Option(help: "Continue the run in this directory from its saved state.")
+    var resume: String?
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        if (recipe == nil) == (resume == nil) { throw ValidationError("give a RECIPE, or --resume RUN_DIR") }
+    }
+
+    func run() throws {
+        let recipeURL: URL
+        var extra = overrides
+        if let dir = resume {
+            recipeURL = URL(fileURLWithPath: dir).appendingPathComponent("recipe.yaml")
+            extra = [] // the run's recipe.yaml already has its overrides applied
+            guard FileManager.default.fileExists(atPath: recipeURL.path) else {
+                throw CLIError.badInput("\(dir): not a run directory (no recipe.yaml). Pass the directory a previous `train` wrote.")
+            }
+        } else {
+            recipeURL = URL(fileURLWithPath: recipe!)
+        }
+        var r = try Recipe.load(url: recipeURL, overrides: extra)
+        if let dir = resume { r.output = dir }
+        let runDir = URL(fileURLWithPath: r.output)
+        if resume == nil, FileManager.default.fileExists(atPath: runDir.appendingPathComponent("state.safetensors").path) {
+            throw CLIError.badInput("\(r.output) already holds a run. Resume it with --resume \(r.output), or set another output (--set output=…).")
+        }
+        let model = try loadModel(r.model, quiet: json)
+        let trainable = try r.trainableTensors(path: recipeURL.path)
+
+        // Neurons
+        let neuronFile = r.neurons.file ?? r.neurons.random!.match
+        var set = try NeuronSet.load(url: URL(fileURLWithPath: neuronFile))
+        try set.validate(against: model.config, fingerprint: model.fingerprint)
+        if let random = r.neurons.random {
+            set = try NeuronSet.randomMatching(set, config: model.config, seed: random.seed)
+        }
+        let slices = NeuronSelection.slices(neurons: set.layerIndices, trainable: trainable, config: model.config)
+
+        // Data
+        let source = try resolveCorpus(r.data.train)
+        let sampler = try DocumentSampler(documents: r.data.documents, heldout: r.data.heldout, seed: r.data.seed,
+                                          minChars: r.data.minChars, language: r.language)
+        let split = try sampler.split(path: source.path)
+        for w in split.warnings { printError("warning: \(w)") }
+        guard !split.train.isEmpty else { throw TrainingError.emptyCorpus(path: source.path, reason: "no document passed the filters") }
+        if split.train.count < r.data.documents {
+            printError("warning: \(source.lastPathComponent) has \(split.train.count) usable documents, fewer than the \(r.data.documents) asked for")
+        }
+        let sequences = TrainingData.sequences(documents: split.train.map(\.text), tokenizer: model.tokenizer, seqLen: r.data.seqLen)
+        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        if resume == nil {
+            try r.yaml().write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
+            try set.write(to: runDir.appendingPathComponent("neurons.json"))
+            let w = try DocumentWriter(path: runDir.appendingPathComponent("heldout.jsonl.zst").path)
+            for d in split.heldout { try w.write(d) }
+            try w.finish()
+        }
+
+        let trainer = Trainer(recipe: r, model: model, slices: slices, sequences: sequences, runDirectory: runDir)
+        trainer.deltaMetadata = [
+            "language": r.language, "base_model": r.model,
+            "neurons": set.countsJSON(trainable: trainable.map(\.rawValue)),
+            "neuron_source": r.neurons.random != nil ? "random(seed \(r.neurons.random!.seed), matching \(neuronFile))" : neuronFile,
+            "documents": String(split.train.count),
+        ]
+        trainer.log = { printError($0) }
+        let tty = isatty(2) != 0
+        let started = Date()
+        trainer.onStep = { s, total in
+            let elapsed = Date().timeIntervalSince(started)
+            let done = s.step - (trainer.totalSteps - total)
+            let eta = elapsed / Double(max(1, done)) * Double(total - s.step)
+            let line = String(format: "step %d/%d  loss %.4f  lr %.2e  grad %.3f  %.0f tok/s  ETA %@",
+                              s.step, total, s.loss, s.lr, s.gradNorm, s.tokensPerS, formatDuration(eta))
+            if tty { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)) } else { printError(line) }
+        }
+        if !json {
+            printError("training \(slices.parameterCount(model.config)) parameters (\(set.totalCount) neurons) on \(sequences.count) sequences "
+                       + "from \(split.train.count) documents; \(trainer.totalSteps) steps")
+        }
+        Interrupt.install()
+        let summary = try trainer.run(resume: resume != nil)
+        if tty { printError("") }
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(summary), as: UTF8.self))
+        } else {
+            print("""
+            run          \(runDir.path)
+            steps        \(summary.steps)/\(summary.totalSteps)\(summary.completed ? "" : " (interrupted — resume with: langneuron train --resume \(runDir.path))")
+            loss         \(summary.firstLoss.map { String(format: "%.4f", $0) } ?? "-") → \(summary.lastLoss.map { String(format: "%.4f", $0) } ?? "-")
+            tokens       \(summary.tokens) in \(formatDuration(summary.seconds)) (\(String(format: "%.0f", summary.tokensPerS)) tokens/s)
+            trainable    \(summary.trainableParameters) parameters
+            peak memory  \(String(format: "%.0f", summary.peakRSSMB)) MB
+            delta        \(summary.deltaPath ?? "-")
+            """)
+        }
+        if !summary.completed { throw ExitCode(130) }
+    }
+}
+
+/// A corpus path, or a data-set name resolved through the data root.
+func resolveCorpus(_ spec: String) throws -> URL {
+    if FileManager.default.fileExists(atPath: spec) { return URL(fileURLWithPath: spec) }
+    return try DataRoot.resolve(spec)
+}
+
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s.rounded())
+    if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+    if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+    return "\(t)s"
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Kernels
+import ModelIO
+import Models
+
+/// One optimizer step's record (a line of `metrics.jsonl`).
+public struct StepMetrics: Codable, Equatable {
+    public let step: Int
+    public let epoch: Int
+    /// Mean NLL of the step's batch, before its update.
+    public let loss: Double
+    public let lr: Double
+    public let gradNorm: Double
+    public let tokens: Int
+    public let tokensPerS: Double
+    public let seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, loss, lr, gradNorm = "grad_norm", tokens, tokensPerS = "tokens_per_s", seconds
+    }
+}
+
+/// What a finished (or interrupted) run reports.
+public struct RunSummary: Codable {
+    public let steps: Int
+    public let totalSteps: Int
+    public let completed: Bool
+    public let firstLoss: Double?
+    public let lastLoss: Double?
+    public let tokens: Int
+    public let seconds: Double
+    public let tokensPerS: Double
+    public let trainableParameters: Int
+    public let peakRSSMB: Double
+    public let deltaPath: String?
+}
+
+/// Runs causal-LM training of the trainable slices of a model on prepared sequences.
+public final class Trainer {
+    public let recipe: Recipe
+    public let model: LoadedModel
+    public let slices: TrainableSlices
+    public let runDirectory: URL
+    public let sequences: [TrainingSequence]
+    /// Extra `__metadata__` for the delta (language, neuron counts, recipe, …).
+    public var deltaMetadata: [String: String] = [:]
+    public var onStep: (StepMetrics, Int) -> Void = { _, _ in }
+    public var log: (String) -> Void = { _ in }
+
+    public var stepsPerEpoch: Int { (sequences.count + perStep - 1) / perStep }
+    public var totalSteps: Int { stepsPerEpoch * recipe.epochs }
+    var perStep: Int { recipe.batch.size * recipe.batch.accumulation }
+
+    public init(recipe: Recipe, model: LoadedModel, slices: TrainableSlices, sequences: [TrainingSequence], runDirectory: URL) {
+        self.recipe = recipe
+        self.model = model
+        self.slices = slices
+        self.sequences = sequences
+        self.runDirectory = runDirectory
+    }
+
+    var statePath: URL { runDirectory.appendingPathComponent("state.safetensors") }
+    var metricsPath: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
+    public var deltaPath: URL { runDirectory.appendingPathComponent("delta.safetensors") }
+
+    /// A digest of everything that determines the trajectory, so a resume with other settings is refused.
+    public func recipeDigest() throws -> String {
+        var r = recipe
+        r.checkpointEvery = 0 // checkpoint frequency does not change the numbers
+        r.output = ""
+        return SHA256Hasher.hex(Data((try r.yaml() + "\nsequences:\(sequences.count)").utf8))
+    }
+
+    /// Trains from the start, or from `RUN_DIR/state.safetensors` when `resume`.
+    public func run(resume: Bool) throws -> RunSummary {
+        let m = model.transformer
+        let c = m.config
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let naming = SliceNaming(config: c)
+        let digest = try recipeDigest()
+        let base = SliceBuffers(slices: slices, config: c)
+        SliceParameters.gather(m, into: base)
+        let adam = SparseAdamW(settings: recipe.optimizer, slices: slices, model: m)
+        var startStep = 0
+        var history = [StepMetrics]()
+        if resume {
+            guard FileManager.default.fileExists(atPath: statePath.path) else {
+                throw TrainingError.checkpoint(path: statePath.path, reason: "no saved state in this run directory")
+            }
+            startStep = try RunState.load(from: statePath, optimizer: adam, model: m, naming: naming,
+                                          baseFingerprint: model.fingerprint, recipeDigest: digest)
+            history = try readMetrics().filter { $0.step <= startStep }
+            log("resuming at step \(startStep) of \(totalSteps)")
+        }
+        try writeMetrics(history) // drops lines of steps after the saved state
+
+        let schedule = LearningRateSchedule(peak: recipe.optimizer.lr, totalSteps: totalSteps,
+                                            warmupRatio: recipe.schedule.warmupRatio, cosine: recipe.schedule.decay == "cosine")
+        let maxLen = sequences.map { $0.tokens.count - 1 }.max() ?? 1
+        let workspace = TrainingWorkspace(config: c, maxTokens: max(1, maxLen))
+        let grads = SliceBuffers(slices: slices, config: c)
+        let metricsHandle = try FileHandle(forWritingTo: metricsPath)
+        defer { try? metricsHandle.close() }
+        try metricsHandle.seekToEnd()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let t0 = Date()
+        var tokensDone = 0
+        var step = startStep
+        var interrupted = false
+        var orderEpoch = -1
+        var order = [Int]()
+        while step < totalSteps {
+            if Interrupt.requested { interrupted = true; break }
+            let epoch = step / stepsPerEpoch
+            if epoch != orderEpoch {
+                order = TrainingData.order(count: sequences.count, seed: recipe.data.seed, epoch: epoch)
+                orderEpoch = epoch
+            }
+            let first = (step % stepsPerEpoch) * perStep
+            let batch = order[first..<min(order.count, first + perStep)].map { sequences[$0] }
+            let predicted = batch.reduce(0) { $0 + $1.predicted }
+            let stepStart = Date()
+            grads.zero()
+            var nll = 0.0
+            for s in batch {
+                let (sum, _) = try m.lossAndGradients(tokens: s.inputs, targets: s.targets, grads: grads,
+                                                      gradientScale: 1 / Float(predicted), workspace: workspace)
+                nll += sum
+            }
+            let norm = adam.clip(grads)
+            let lr = schedule.rate(step: step + 1)
+            adam.update(grads, lr: lr, model: m)
+            step += 1
+            let dt = Date().timeIntervalSince(stepStart)
+            let tokens = batch.reduce(0) { $0 + $1.tokens.count - 1 }
+            tokensDone += tokens
+            let record = StepMetrics(step: step, epoch: epoch + 1, loss: nll / Double(max(1, predicted)), lr: lr,
+                                     gradNorm: norm, tokens: tokens, tokensPerS: Double(tokens) / dt, seconds: dt)
+            history.append(record)
+            metricsHandle.write(try encoder.encode(record) + Data("\n".utf8))
+            onStep(record, totalSteps)
+            if recipe.checkpointEvery > 0 && step % recipe.checkpointEvery == 0 && step < totalSteps {
+                try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
+                                   baseFingerprint: model.fingerprint, recipeDigest: digest)
+            }
+        }
+        try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
+                           baseFingerprint: model.fingerprint, recipeDigest: digest)
+        let elapsed = Date().timeIntervalSince(t0)
+        var delta: String?
+        if !interrupted {
+            var meta = deltaMetadata
+            let last = history.last
+            // Timings stay out of the delta so that the same inputs give the same bytes.
+            if let last {
+                let final: [String: Any] = ["step": last.step, "loss": last.loss, "lr": last.lr, "grad_norm": last.gradNorm,
+                                            "tokens": tokensTotal(history), "first_loss": history.first?.loss ?? last.loss]
+                meta["final_metrics"] = String(decoding: try JSONSerialization.data(withJSONObject: final, options: [.sortedKeys]), as: UTF8.self)
+            }
+            // The run directory is where the delta lives, not what it is: leave it out so that
+            // the same recipe gives the same bytes wherever it runs.
+            var recorded = recipe
+            recorded.output = ""
+            meta["recipe"] = try recorded.yaml()
+            meta["steps"] = String(step)
+            let d = DeltaFile(base: base, trained: adam.params, config: c, baseFingerprint: model.fingerprint, metadata: meta)
+            try d.write(to: deltaPath)
+            delta = deltaPath.path
+        }
+        return RunSummary(steps: step, totalSteps: totalSteps, completed: !interrupted,
+                          firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
+                          seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
+                          trainableParameters: slices.parameterCount(c), peakRSSMB: Trainer.peakRSSMB(), deltaPath: delta)
+    }
+
+    func tokensTotal(_ h: [StepMetrics]) -> Int { h.reduce(0) { $0 + $1.tokens } }
+
+    func readMetrics() throws -> [StepMetrics] {
+        guard let data = FileManager.default.contents(atPath: metricsPath.path) else { return [] }
+        let dec = JSONDecoder()
+        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+            try dec.decode(StepMetrics.self, from: Data($0.utf8))
+        }
+    }
+
+    func writeMetrics(_ records: [StepMetrics]) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var data = Data()
+        for r in records { data += try enc.encode(r) + Data("\n".utf8) }
+        try AtomicFileWriter.write(data, to: metricsPath)
+    }
+
+    /// Peak resident memory of this process in MB.
+    public static func peakRSSMB() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_maxrss) / 1024
+    }
+}

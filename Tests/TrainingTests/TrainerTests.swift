@@ -1,0 +1,206 @@
+import Foundation
+import Kernels
+import Models
+import TestSupport
+import Tokenizers
+import Training
+import XCTest
+
+/// Runs, resumes, determinism and the delta file, on the tiny random Llama checkpoint.
+final class TrainerTests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(SharedData.isAvailable, "shared/ not present")
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        Interrupt.reset()
+    }
+
+    override func tearDownWithError() throws {
+        if let tmp { try? FileManager.default.removeItem(at: tmp) }
+        Interrupt.reset()
+    }
+
+    func loadTiny() throws -> LoadedModel { try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model")) }
+
+    func recipe(output: URL) -> Recipe {
+        var r = Recipe(model: "tiny", language: "en", data: .init(train: "unused"), neurons: .init(file: "unused"), output: output.path)
+        r.data.seqLen = 12
+        r.batch.size = 2
+        r.batch.accumulation = 2
+        r.optimizer.lr = 1e-2
+        r.checkpointEvery = 2
+        r.epochs = 2
+        return r
+    }
+
+    let documents = [
+        "The quick brown fox jumps over the lazy dog near the river bank.",
+        "Hà Nội là thủ đô của Việt Nam, nằm bên bờ sông Hồng.",
+        "A second English sentence, with punctuation; and more words to fill a window.",
+        "東京は日本の首都です。",
+        "Numbers like 1886 and 3.14159 appear in text too.",
+    ]
+
+    func slices(_ c: ModelConfig) -> TrainableSlices {
+        NeuronSelection.slices(neurons: [0: ["attn_q": [1, 5], "attn_v": [3], "ffn": [2, 7, 40]], 2: ["attn_k": [0, 9], "attn_output": [4], "ffn": [11]]],
+                               trainable: TrainableTensor.allCases, config: c)
+    }
+
+    func train(output: URL, interruptAt: Int? = nil, resume: Bool = false) throws -> RunSummary {
+        let m = try loadTiny()
+        let seqs = TrainingData.sequences(documents: documents, tokenizer: m.tokenizer, seqLen: 12)
+        let t = Trainer(recipe: recipe(output: output), model: m, slices: slices(m.config), sequences: seqs, runDirectory: output)
+        if let k = interruptAt { t.onStep = { s, _ in if s.step == k { Interrupt.request() } } }
+        defer { Interrupt.reset() }
+        return try t.run(resume: resume)
+    }
+
+    func testSameSeedGivesBitIdenticalDelta() throws {
+        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
+        let sa = try train(output: a), sb = try train(output: b)
+        XCTAssertTrue(sa.completed)
+        XCTAssertGreaterThan(sa.steps, 4)
+        XCTAssertLessThan(try XCTUnwrap(sa.lastLoss), try XCTUnwrap(sa.firstLoss), "training lowers the loss")
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("delta.safetensors")),
+                       try Data(contentsOf: b.appendingPathComponent("delta.safetensors")))
+        XCTAssertEqual(sb.steps, sa.steps)
+    }
+
+    func testInterruptedRunResumesExactly() throws {
+        let full = tmp.appendingPathComponent("full"), cut = tmp.appendingPathComponent("cut")
+        let s = try train(output: full)
+        let partial = try train(output: cut, interruptAt: 3)
+        XCTAssertFalse(partial.completed)
+        XCTAssertEqual(partial.steps, 3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent("delta.safetensors").path))
+        let resumed = try train(output: cut, resume: true)
+        XCTAssertTrue(resumed.completed)
+        XCTAssertEqual(resumed.steps, s.steps)
+        XCTAssertEqual(try Data(contentsOf: full.appendingPathComponent("delta.safetensors")),
+                       try Data(contentsOf: cut.appendingPathComponent("delta.safetensors")),
+                       "a resumed run's delta equals the uninterrupted run's")
+        XCTAssertEqual(try String(contentsOf: full.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+            // seconds and tokens/s differ run to run; everything else must agree
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" },
+        try String(contentsOf: cut.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" })
+    }
+
+    func testDeltaRoundTripMergeAndRevert() throws {
+        let out = tmp.appendingPathComponent("run")
+        _ = try train(output: out)
+        let base = try loadTiny()
+        let trained = try loadTiny()
+        let delta = try DeltaFile.read(url: out.appendingPathComponent("delta.safetensors"), config: base.config)
+        XCTAssertEqual(delta.baseFingerprint, base.fingerprint)
+        XCTAssertEqual(Set(delta.entries.map(\.tensor)), Set(TrainableTensor.allCases))
+        try delta.apply(to: trained.transformer, fingerprint: trained.fingerprint, path: "delta")
+        // merged weights differ from base exactly on the listed rows/columns
+        let wq0 = base.transformer.weights.layers[0].wq, wq1 = trained.transformer.weights.layers[0].wq
+        let d = base.config.hidden
+        for r in 0..<base.config.qDim {
+            let changed = (0..<d).contains { wq0[r * d + $0] != wq1[r * d + $0] }
+            XCTAssertEqual(changed, [1, 5].contains(r), "row \(r)")
+        }
+        let ids: [Int32] = base.tokenizer.encode(documents[0], addSpecialTokens: true)
+        let before = try base.transformer.score(ids).meanNLL, after = try trained.transformer.score(ids).meanNLL
+        XCTAssertLessThan(after, before, "the trained delta fits its training text better")
+        try delta.apply(to: trained.transformer, fingerprint: trained.fingerprint, scale: -1, path: "delta")
+        XCTAssertEqual(try trained.transformer.score(ids).meanNLL, before, accuracy: 1e-5, "subtracting reverts")
+        XCTAssertThrowsError(try delta.apply(to: trained.transformer, fingerprint: "deadbeef", path: "delta.safetensors")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("delta.safetensors"))
+        }
+    }
+
+    func testResumeRefusesChangedRecipe() throws {
+        let out = tmp.appendingPathComponent("run")
+        _ = try train(output: out, interruptAt: 2)
+        let m = try loadTiny()
+        var r = recipe(output: out)
+        r.optimizer.lr = 5e-3
+        let t = Trainer(recipe: r, model: m, slices: slices(m.config),
+                        sequences: TrainingData.sequences(documents: documents, tokenizer: m.tokenizer, seqLen: 12), runDirectory: out)
+        XCTAssertThrowsError(try t.run(resume: true)) { e in XCTAssertTrue(e.localizedDescription.contains("different recipe"), "\(e)") }
+    }
+}
+
+final class RecipeTests: XCTestCase {
+    let yaml = """
+    model: gemma3-270m
+    language: vi
+    data: {train: wiki-vi, documents: 400, heldout: 50, seq_len: 512, seed: 1}
+    neurons: {file: neurons/vi.json}
+    trainable: [attn_q, attn_k, attn_v, ffn_up, ffn_down]
+    optimizer: {lr: 2.0e-6, betas: [0.9, 0.999], eps: 1.0e-8, weight_decay: 0.0, clip_grad_norm: 0.3}
+    schedule: {warmup_ratio: 0.05, decay: cosine}
+    batch: {size: 8, accumulation: 4}
+    epochs: 1
+    output: checkpoints/vi-gemma3-270m
+    """
+
+    func testParsesTheIssueRecipeAndOverrides() throws {
+        let r = try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["optimizer.lr=1e-5", "batch.size=2", "neurons.random.match=a.json", "neurons.file=null"])
+        XCTAssertEqual(r.optimizer.lr, 1e-5)
+        XCTAssertEqual(r.batch.size, 2)
+        XCTAssertEqual(r.batch.accumulation, 4)
+        XCTAssertEqual(r.data.seqLen, 512)
+        XCTAssertEqual(r.neurons.random?.match, "a.json")
+        XCTAssertNil(r.neurons.file)
+        XCTAssertEqual(try r.trainableTensors(path: ""), [.attnQ, .attnK, .attnV, .ffnUp, .ffnDown])
+    }
+
+    func testUnknownKeysAreErrors() {
+        for (bad, key) in [("optimizer: {lr: 1, momentum: 0.9}", "momentum"), ("data: {train: x, seqlen: 3}", "seqlen"), ("colour: blue", "colour")] {
+            let text = yaml.split(separator: "\n").filter { !$0.hasPrefix(String(bad.prefix(while: { $0 != ":" })) + ":") }.joined(separator: "\n") + "\n" + bad
+            XCTAssertThrowsError(try Recipe.parse(yaml: text, path: "r.yaml")) { e in
+                XCTAssertTrue(e.localizedDescription.contains("'\(key)'"), e.localizedDescription)
+            }
+        }
+    }
+
+    func testInvalidValuesAndOverrides() {
+        XCTAssertThrowsError(try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["schedule.decay=linear"])) { e in
+            XCTAssertTrue(e.localizedDescription.contains("schedule.decay"))
+        }
+        XCTAssertThrowsError(try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["trainable=[attn_x]"])) { e in
+            XCTAssertTrue(e.localizedDescription.contains("attn_x"))
+        }
+        XCTAssertThrowsError(try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["optimizer.lr"])) { e in
+            XCTAssertTrue(e.localizedDescription.contains("missing '='"))
+        }
+        XCTAssertThrowsError(try Recipe.parse(yaml: "model: x\n", path: "r.yaml")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("language"), e.localizedDescription)
+        }
+    }
+
+    func testScheduleMatchesWarmupCosine() {
+        let s = LearningRateSchedule(peak: 1, totalSteps: 20, warmupRatio: 0.1, cosine: true)
+        XCTAssertEqual(s.warmupSteps, 2)
+        XCTAssertEqual(s.rate(step: 1), 0)
+        XCTAssertEqual(s.rate(step: 2), 0.5)
+        XCTAssertEqual(s.rate(step: 3), 1)
+        XCTAssertEqual(s.rate(step: 12), 0.5 * (1 + cos(Double.pi * 9 / 18)), accuracy: 1e-12)
+        XCTAssertEqual(LearningRateSchedule(peak: 2, totalSteps: 5, warmupRatio: 0, cosine: false).rate(step: 5), 2)
+    }
+
+    func testWindowsPredictEveryTokenOnce() throws {
+        final class Fake: Tokenizer {
+            var vocabularySize: Int { 100 }
+            var bosTokenID: Int32? { 1 }
+            var eosTokenID: Int32? { nil }
+            func encode(_ text: String, addSpecialTokens: Bool) -> [Int32] { [1] + text.split(separator: " ").map { Int32($0)! } }
+            func decode(_ ids: [Int32], skipSpecialTokens: Bool) -> String { "" }
+            func token(_ id: Int32) -> String { "" }
+            func decodedPiece(_ id: Int32) -> String { "" }
+        }
+        let seqs = TrainingData.sequences(documents: ["10 11 12 13 14 15 16", "20"], tokenizer: Fake(), seqLen: 3)
+        XCTAssertEqual(seqs.map(\.tokens), [[1, 10, 11, 12], [12, 13, 14, 15], [15, 16], [1, 20]])
+        XCTAssertEqual(seqs.reduce(0) { $0 + $1.predicted }, 7 + 1)
+        XCTAssertEqual(TrainingData.order(count: 10, seed: 3, epoch: 0), TrainingData.order(count: 10, seed: 3, epoch: 0))
+        XCTAssertNotEqual(TrainingData.order(count: 10, seed: 3, epoch: 0), TrainingData.order(count: 10, seed: 3, epoch: 1))
+    }
+}
