@@ -42,11 +42,13 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         var byteIDs = [Int32](repeating: -1, count: 256)
         for b in 0..<256 { byteIDs[b] = table.lookup([UInt8(b)]) }
 
-        var stringIDs = [String: Int32](minimumCapacity: tokens.count)
-        for (i, t) in tokens.enumerated() where stringIDs[t] == nil { stringIDs[t] = Int32(i) }
+        // Keyed by UTF-8 bytes: String keys would compare by canonical equivalence.
+        var stringIDs = [[UInt8]: Int32](minimumCapacity: tokens.count)
+        for (i, t) in tokens.enumerated() where stringIDs[Array(t.utf8)] == nil { stringIDs[Array(t.utf8)] = Int32(i) }
         var pairs = [UInt64: UInt64](minimumCapacity: merges.count)
         for (rank, (a, b)) in merges.enumerated() {
-            guard let ia = stringIDs[a], let ib = stringIDs[b], let im = stringIDs[a + b] else {
+            let ua = Array(a.utf8), ub = Array(b.utf8)
+            guard let ia = stringIDs[ua], let ib = stringIDs[ub], let im = stringIDs[ua + ub] else {
                 throw TokenizerError.invalidField(file: file, field: "merges[\(rank)]",
                     reason: "merge '\(a) \(b)' uses or produces a token that is not in the vocabulary")
             }

@@ -147,7 +147,8 @@ extension TokenizerLoader {
         return SentencePieceBPETokenizer(
             tokens: tokens, pieces: pieces, scores: scores.map(Float.init),
             order: gemmaStyle ? .vocabularyOrder : .score, byteTokens: byteTokens,
-            added: added, special: special, unknownID: unk, addSpacePrefix: addSpacePrefix,
+            added: added, special: special, unknownID: unk,
+            options: .init(spacePrefix: addSpacePrefix ? .first : .none, stripsLeadingSpace: addSpacePrefix),
             prefix: prefix, suffix: suffix, bos: bos, eos: eos)
     }
 
