@@ -148,7 +148,10 @@ extension TokenizerLoader {
             tokens: tokens, pieces: pieces, scores: scores.map(Float.init),
             order: gemmaStyle ? .vocabularyOrder : .score, byteTokens: byteTokens,
             added: added, special: special, unknownID: unk,
-            options: .init(spacePrefix: addSpacePrefix ? .first : .none, stripsLeadingSpace: addSpacePrefix),
+            // As transformers reads these files: a Metaspace-style prefix, only where the text
+            // does not already start with a space.
+            options: .init(spacePrefix: addSpacePrefix ? .first : .none, prefixOnlyIfMissing: true,
+                           stripsLeadingSpace: addSpacePrefix),
             prefix: prefix, suffix: suffix, bos: bos, eos: eos)
     }
 

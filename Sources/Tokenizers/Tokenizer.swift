@@ -48,6 +48,7 @@ class BaseTokenizer: Tokenizer, TokenByteDecoding {
     private var cache: [[UInt8]: [Int32]] = [:]
     private let cacheLock = NSLock()
     private static let cacheLimit = 200_000
+    private static let cacheableWordLength = 128
 
     init(tokens: [String], pieces: [[UInt8]], special: [Bool], added: [AddedToken],
          prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?, stripsLeadingSpace: Bool) {
@@ -87,6 +88,8 @@ class BaseTokenizer: Tokenizer, TokenByteDecoding {
     /// Cached per-word encoding: `compute` runs only for words not seen recently.
     @inline(__always)
     func cachedWord(_ word: UnsafeBufferPointer<UInt8>, into out: inout [Int32], compute: () -> [Int32]) {
+        // Long words (URLs, runs of CJK text without spaces) rarely repeat: not worth the memory.
+        if word.count > Self.cacheableWordLength { out.append(contentsOf: compute()); return }
         let key = Array(word)
         cacheLock.lock()
         let hit = cache[key]

@@ -53,6 +53,8 @@ final class SyntheticTokenizerTests: XCTestCase {
         XCTAssertEqual(tok.eosTokenID, 2)
         // "hello world" → "▁hello▁world": "▁h…" has no piece, so "▁" stays alone.
         XCTAssertEqual(tok.encode("hello world", addSpecialTokens: true), [1] + ids(tok, ["▁", "hello", "▁world"]))
+        // The prefix is not doubled when the text already starts with a space (as transformers does).
+        XCTAssertEqual(tok.encode(" world", addSpecialTokens: false), ids(tok, ["▁world"]))
         // "é" is not a piece: its two UTF-8 bytes fall back to byte tokens.
         let e = tok.encode("é", addSpecialTokens: false)
         XCTAssertEqual(e, ids(tok, ["▁", "<0xC3>", "<0xA9>"]))
