@@ -120,9 +120,11 @@ indirect enum JSONTree {
 
         mutating func number() throws -> Double {
             let start = i
-            while i < bytes.count, let c = Optional(bytes[i]),
-                  (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
-                    || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { i += 1 }
+            func isNumberByte(_ c: UInt8) -> Bool {
+                (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+                    || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+            }
+            while i < bytes.count, isNumberByte(bytes[i]) { i += 1 }
             guard i > start, let d = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) else {
                 i = start
                 throw fail("invalid value")

@@ -4,7 +4,10 @@ import Foundation
 public protocol Tokenizer: AnyObject {
     /// Number of token ids (the size of the embedding matrix's vocabulary axis).
     var vocabularySize: Int { get }
+    /// The beginning-of-sequence token named by the model files, if any (whether `encode` adds
+    /// it is a separate setting of the model).
     var bosTokenID: Int32? { get }
+    /// The end-of-sequence token named by the model files, if any (where generation stops).
     var eosTokenID: Int32? { get }
     /// Encode text; `addSpecialTokens` adds BOS/EOS as the model's own tokenizer does by default.
     func encode(_ text: String, addSpecialTokens: Bool) -> [Int32]
@@ -15,7 +18,9 @@ public protocol Tokenizer: AnyObject {
     /// outside the vocabulary.
     func token(_ id: Int32) -> String
     /// The text a token contributes when decoded (bytes resolved), for language classification.
-    /// A lone byte of a multi-byte character comes out as U+FFFD.
+    /// A lone byte of a multi-byte character comes out as U+FFFD; a control token gives its own
+    /// text (e.g. "<bos>"; `TokenByteDecoding.decodedBytes(_:skipSpecialTokens: true)` is empty
+    /// for those).
     func decodedPiece(_ id: Int32) -> String
 }
 
