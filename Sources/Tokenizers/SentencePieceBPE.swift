@@ -1,7 +1,7 @@
 /// SentencePiece-style BPE (Llama 2, Gemma …): spaces are written `▁` (U+2581), each word
-/// starts as one symbol per Unicode scalar, the adjacent pair whose concatenation is the
-/// highest-scoring vocabulary piece merges first, and characters outside the vocabulary
-/// fall back to byte tokens `<0xXX>`.
+/// starts as one symbol per Unicode scalar, the best-ranked adjacent pair merges first (by
+/// piece score, vocabulary order or listed merge rank, see `MergeOrder` and `pairRanks`), and
+/// characters outside the vocabulary fall back to byte tokens `<0xXX>`.
 final class SentencePieceBPETokenizer: BaseTokenizer {
     /// Every piece (as BPE sees it), by UTF-8 bytes.
     private let table: TokenTable
