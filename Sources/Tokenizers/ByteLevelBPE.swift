@@ -82,7 +82,8 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         guard nfc || addPrefixSpace else { return encodeWords(p, range, into: &out) }
         var text = nfc ? String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
             .precomposedStringWithCanonicalMapping : String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
-        if addPrefixSpace && !text.hasPrefix(" ") { text = " " + text }
+        // Byte check: `hasPrefix` compares graphemes, and " " + a combining mark is one grapheme.
+        if addPrefixSpace && text.utf8.first != 0x20 { text = " " + text }
         let bytes = Array(text.utf8)
         bytes.withUnsafeBufferPointer { encodeWords($0, 0..<$0.count, into: &out) }
     }

@@ -54,8 +54,8 @@ extension TokenizerLoader {
         merges.reserveCapacity(mergesRaw.count)
         for (i, m) in mergesRaw.enumerated() {
             // Older files write "a b", newer ones ["a", "b"].
-            if let s = m.string, let sp = s.firstIndex(of: " ") {
-                merges.append((String(s[..<sp]), String(s[s.index(after: sp)...])))
+            if let s = m.string, let pair = splitMerge(s) {
+                merges.append(pair)
             } else if let pair = m.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
                 merges.append((a, b))
             } else {

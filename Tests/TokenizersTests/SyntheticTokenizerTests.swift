@@ -71,6 +71,19 @@ final class SyntheticTokenizerTests: XCTestCase {
         XCTAssertEqual(tok.token(99_999), "")
     }
 
+    /// Merge strings split at the space byte even when the right part starts with a combining
+    /// mark (" \u{301}" is a single Character).
+    func testMergeWithCombiningMarkAfterTheSpace() throws {
+        let url = try MiniGGUF.write([
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.tokens", .strings(["e", "\u{301}", "e\u{301}"])),
+            ("tokenizer.ggml.merges", .strings(["e \u{301}"])),
+        ])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let tok = try TokenizerLoader.load(gguf: GGUFFile(url: url))
+        XCTAssertEqual(tok.vocabularySize, 3)
+    }
+
     func testSentencePieceWithoutSpacePrefix() throws {
         let tok = try sentencePiece(addSpacePrefix: false, addBOS: false)
         XCTAssertEqual(tok.encode("hello world", addSpecialTokens: true), ids(tok, ["hello", "▁world"]))
