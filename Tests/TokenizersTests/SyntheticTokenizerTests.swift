@@ -109,8 +109,8 @@ final class SyntheticTokenizerTests: XCTestCase {
                 tokens.append(alphabet[b])
             }
         }
-        let merges = ["Ġ t", "h e", "Ġt he", "Ġ Ġ", "1 2", "' S"]
-        tokens += ["Ġt", "he", "Ġthe", "ĠĠ", "12", "'S"]
+        let merges = ["Ġ t", "h e", "Ġt he", "Ġ Ġ", "1 2", "' S", "3 4"]
+        tokens += ["Ġt", "he", "Ġthe", "ĠĠ", "12", "'S", "34"]
         var types = [Int32](repeating: 1, count: tokens.count)
         types[0] = 3
         let url = try MiniGGUF.write([
@@ -141,7 +141,9 @@ final class SyntheticTokenizerTests: XCTestCase {
         let digits = try byteLevel(pre: "starcoder")
         XCTAssertEqual(pieces(digits, "123"), ["1", "2", "3"])
         let llama3 = try byteLevel(pre: "llama-bpe")
+        // Llama 3 cuts "12345" into "123" + "45", so "3 4" cannot merge; GPT-2 keeps it whole.
         XCTAssertEqual(pieces(llama3, "12345"), ["12", "3", "4", "5"])
+        XCTAssertEqual(pieces(gpt2, "12345"), ["12", "34", "5"])
         // Llama 3: "'S" contracts case-insensitively; GPT-2 only in lower case.
         XCTAssertEqual(pieces(llama3, "x'S"), ["x", "'S"])
         XCTAssertEqual(pieces(gpt2, "x'S"), ["x", "'", "S"])
