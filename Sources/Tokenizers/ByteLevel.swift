@@ -43,11 +43,4 @@ enum ByteLevel {
         }
         return out
     }
-
-    /// The byte-level string for raw bytes.
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(byteToScalar[Int(b)]) }
-        return String(s)
-    }
 }

@@ -42,11 +42,13 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         var byteIDs = [Int32](repeating: -1, count: 256)
         for b in 0..<256 { byteIDs[b] = table.lookup([UInt8(b)]) }
 
-        var stringIDs = [String: Int32](minimumCapacity: tokens.count)
-        for (i, t) in tokens.enumerated() where stringIDs[t] == nil { stringIDs[t] = Int32(i) }
+        // Keyed by UTF-8 bytes: String keys would compare by canonical equivalence.
+        var stringIDs = [[UInt8]: Int32](minimumCapacity: tokens.count)
+        for (i, t) in tokens.enumerated() where stringIDs[Array(t.utf8)] == nil { stringIDs[Array(t.utf8)] = Int32(i) }
         var pairs = [UInt64: UInt64](minimumCapacity: merges.count)
         for (rank, (a, b)) in merges.enumerated() {
-            guard let ia = stringIDs[a], let ib = stringIDs[b], let im = stringIDs[a + b] else {
+            let ua = Array(a.utf8), ub = Array(b.utf8)
+            guard let ia = stringIDs[ua], let ib = stringIDs[ub], let im = stringIDs[ua + ub] else {
                 throw TokenizerError.invalidField(file: file, field: "merges[\(rank)]",
                     reason: "merge '\(a) \(b)' uses or produces a token that is not in the vocabulary")
             }
@@ -80,7 +82,8 @@ final class ByteLevelBPETokenizer: BaseTokenizer {
         guard nfc || addPrefixSpace else { return encodeWords(p, range, into: &out) }
         var text = nfc ? String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
             .precomposedStringWithCanonicalMapping : String(decoding: UnsafeBufferPointer(rebasing: p[range]), as: UTF8.self)
-        if addPrefixSpace && !text.hasPrefix(" ") { text = " " + text }
+        // Byte check: `hasPrefix` compares graphemes, and " " + a combining mark is one grapheme.
+        if addPrefixSpace && text.utf8.first != 0x20 { text = " " + text }
         let bytes = Array(text.utf8)
         bytes.withUnsafeBufferPointer { encodeWords($0, 0..<$0.count, into: &out) }
     }

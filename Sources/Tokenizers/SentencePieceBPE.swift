@@ -1,7 +1,7 @@
 /// SentencePiece-style BPE (Llama 2, Gemma …): spaces are written `▁` (U+2581), each word
-/// starts as one symbol per Unicode scalar, the adjacent pair whose concatenation is the
-/// highest-scoring vocabulary piece merges first, and characters outside the vocabulary
-/// fall back to byte tokens `<0xXX>`.
+/// starts as one symbol per Unicode scalar, the best-ranked adjacent pair merges first (by
+/// piece score, vocabulary order or listed merge rank, see `MergeOrder` and `pairRanks`), and
+/// characters outside the vocabulary fall back to byte tokens `<0xXX>`.
 final class SentencePieceBPETokenizer: BaseTokenizer {
     /// Every piece (as BPE sees it), by UTF-8 bytes.
     private let table: TokenTable
@@ -10,12 +10,36 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
     /// `<0xXX>` token of each byte, -1 when missing.
     private let byteIDs: [Int32]
     private let unknownID: Int32?
-    private let addSpacePrefix: Bool
+    private let options: Options
+    /// `(left << 32 | right)` → `(rank << 32 | merged id)` when the merges are listed
+    /// (tokenizer.json); nil when any pair whose concatenation is a piece merges (GGUF).
+    private let pairRanks: [UInt64: UInt64]?
     /// Scalars that some piece has directly before a `▁`: words are split before a `▁` only
     /// where no piece can span the boundary (see `encodeText`).
     private let joinsBeforeSpace: Set<UInt32>
 
     static let space: [UInt8] = [0xE2, 0x96, 0x81] // "▁"
+
+    /// Where a `▁` is put before the text.
+    enum SpacePrefix {
+        case none
+        /// Before the text's first segment (when the text does not start with an added token).
+        case first
+        /// Before every segment between added tokens.
+        case always
+    }
+
+    struct Options {
+        var spacePrefix = SpacePrefix.none
+        /// Put the prefix only where the segment does not already start with `▁` (Metaspace).
+        var prefixOnlyIfMissing = false
+        /// Every `▁` starts a new word that BPE cannot merge across (Metaspace `split: true`).
+        var splitAtEverySpace = false
+        /// Decoding drops one leading space.
+        var stripsLeadingSpace = false
+        /// Characters outside the vocabulary become `<0xXX>` tokens (else the unknown token).
+        var byteFallback = true
+    }
 
     /// Which pieces merge first.
     enum MergeOrder {
@@ -29,8 +53,10 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
     ///   - tokens: the vocabulary as stored (returned by `token(_:)`).
     ///   - pieces: the vocabulary as BPE matches it, spaces written `▁` (usually `tokens`).
     ///   - byteTokens: ids of `<0xXX>` tokens by byte value (-1 when absent).
-    init(tokens: [String], pieces vocabulary: [String], scores: [Float], order: MergeOrder, byteTokens: [Int32],
-         added: [AddedToken], special: [Bool], unknownID: Int32?, addSpacePrefix: Bool,
+    ///   - pairRanks: the merge list, when the file gives one; otherwise pieces merge by `order`.
+    init(tokens: [String], pieces vocabulary: [String], scores: [Float], order: MergeOrder,
+         pairRanks: [UInt64: UInt64]? = nil, byteTokens: [Int32],
+         added: [AddedToken], special: [Bool], unknownID: Int32?, options: Options,
          prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?) {
         var table = TokenTable(capacity: tokens.count, idCount: tokens.count)
         var pieces = [[UInt8]]()
@@ -62,10 +88,16 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
         }
         self.byteIDs = byteTokens
         self.unknownID = unknownID
-        self.addSpacePrefix = addSpacePrefix
+        self.options = options
+        self.pairRanks = pairRanks
         self.joinsBeforeSpace = joins
         super.init(tokens: tokens, pieces: pieces, special: special, added: added,
-                   prefix: prefix, suffix: suffix, bos: bos, eos: eos, stripsLeadingSpace: addSpacePrefix)
+                   prefix: prefix, suffix: suffix, bos: bos, eos: eos, stripsLeadingSpace: options.stripsLeadingSpace)
+    }
+
+    /// Whether `p[range]` starts with `▁`.
+    private static func startsWithSpaceMark(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        range.count >= 3 && p[range.lowerBound] == 0xE2 && p[range.lowerBound + 1] == 0x96 && p[range.lowerBound + 2] == 0x81
     }
 
     /// `▁` → space in a piece's decoded bytes.
@@ -91,9 +123,15 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
     private struct Rule: MergeRule {
         let table: TokenTable
         let rank: [Double]
+        let pairRanks: [UInt64: UInt64]?
         @inline(__always)
         func merge(left: BytePairEncoder.Symbol, right: BytePairEncoder.Symbol,
                    span: UnsafeBufferPointer<UInt8>) -> (primary: Double, secondary: UInt64, id: Int32)? {
+            if let pairRanks {
+                let key = UInt64(UInt32(bitPattern: left.id)) << 32 | UInt64(UInt32(bitPattern: right.id))
+                guard let v = pairRanks[key] else { return nil }
+                return (Double(v >> 32), 0, Int32(truncatingIfNeeded: v & 0xFFFF_FFFF))
+            }
             let id = table.lookup(span)
             guard id >= 0 else { return nil }
             let l = UInt64(0xFFFF - min(left.scalars, 0xFFFF)), r = UInt64(0xFFFF - min(right.scalars, 0xFFFF))
@@ -105,7 +143,16 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
         // Normalise: optional leading ▁, every space → ▁.
         var norm = [UInt8]()
         norm.reserveCapacity(range.count + range.count / 2 + 3)
-        if addSpacePrefix && atStart { norm.append(contentsOf: Self.space) }
+        let wantsPrefix: Bool
+        switch options.spacePrefix {
+        case .none: wantsPrefix = false
+        case .first: wantsPrefix = atStart
+        case .always: wantsPrefix = true
+        }
+        if wantsPrefix && !(options.prefixOnlyIfMissing && (range.first.map { p[$0] == 0x20 } ?? false
+                                                            || Self.startsWithSpaceMark(p, range))) {
+            norm.append(contentsOf: Self.space)
+        }
         for i in range {
             if p[i] == 0x20 { norm.append(contentsOf: Self.space) } else { norm.append(p[i]) }
         }
@@ -118,7 +165,7 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
             var prev: UInt32 = 0x2581
             while i < q.count {
                 let (v, len) = decodeScalar(q, i)
-                if v == 0x2581 && prev != 0x2581 && i > start && !joinsBeforeSpace.contains(prev) {
+                if v == 0x2581 && i > start && (options.splitAtEverySpace || (prev != 0x2581 && !joinsBeforeSpace.contains(prev))) {
                     let word = UnsafeBufferPointer(rebasing: q[start..<i])
                     cachedWord(word, into: &out) { encodeWord(word) }
                     start = i
@@ -145,14 +192,14 @@ final class SentencePieceBPETokenizer: BaseTokenizer {
             i += len
         }
         if !symbols.isEmpty { symbols[symbols.count - 1].next = -1 }
-        let merged = BytePairEncoder.run(word, &symbols, rule: Rule(table: table, rank: rank))
+        let merged = BytePairEncoder.run(word, &symbols, rule: Rule(table: table, rank: rank, pairRanks: pairRanks))
         var ids = [Int32]()
         ids.reserveCapacity(merged.count)
         for s in merged {
             if s.id >= 0 { ids.append(s.id); continue }
             // Byte fallback; without byte tokens for all its bytes the character is unknown.
             let bytes = word[Int(s.start)..<Int(s.end)]
-            if bytes.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
+            if options.byteFallback && bytes.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
                 for b in bytes { ids.append(byteIDs[Int(b)]) }
             } else if let u = unknownID {
                 ids.append(u)

@@ -120,11 +120,11 @@ extension TokenizerLoader {
             merges.reserveCapacity(mergeStrings.count)
             for (i, m) in mergeStrings.enumerated() {
                 // "a b": byte-level tokens never contain a raw space, so the first space separates.
-                guard let sp = m.firstIndex(of: " ") else {
+                guard let pair = splitMerge(m) else {
                     throw TokenizerError.invalidField(file: file, field: "\(key("merges"))[\(i)]",
                                                       reason: "'\(m)' is not two tokens separated by a space")
                 }
-                merges.append((String(m[..<sp]), String(m[m.index(after: sp)...])))
+                merges.append(pair)
             }
             let (prefix, suffix) = try specialsAround()
             return try ByteLevelBPETokenizer(
@@ -147,8 +147,20 @@ extension TokenizerLoader {
         return SentencePieceBPETokenizer(
             tokens: tokens, pieces: pieces, scores: scores.map(Float.init),
             order: gemmaStyle ? .vocabularyOrder : .score, byteTokens: byteTokens,
-            added: added, special: special, unknownID: unk, addSpacePrefix: addSpacePrefix,
+            added: added, special: special, unknownID: unk,
+            // As transformers reads these files: a Metaspace-style prefix, only where the text
+            // does not already start with a space.
+            options: .init(spacePrefix: addSpacePrefix ? .first : .none, prefixOnlyIfMissing: true,
+                           stripsLeadingSpace: addSpacePrefix),
             prefix: prefix, suffix: suffix, bos: bos, eos: eos)
+    }
+
+    /// "a b" → ("a", "b"), split at the first space byte. (`firstIndex(of: " ")` would not do:
+    /// it compares Characters, and a space followed by a combining mark is one Character.)
+    static func splitMerge(_ m: String) -> (String, String)? {
+        let u = Array(m.utf8)
+        guard let sp = u.firstIndex(of: 0x20) else { return nil }
+        return (String(decoding: u[..<sp], as: UTF8.self), String(decoding: u[(sp + 1)...], as: UTF8.self))
     }
 
     /// The byte of a `<0xXX>` token, or nil.

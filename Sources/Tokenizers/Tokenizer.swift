@@ -4,7 +4,10 @@ import Foundation
 public protocol Tokenizer: AnyObject {
     /// Number of token ids (the size of the embedding matrix's vocabulary axis).
     var vocabularySize: Int { get }
+    /// The beginning-of-sequence token named by the model files, if any (whether `encode` adds
+    /// it is a separate setting of the model).
     var bosTokenID: Int32? { get }
+    /// The end-of-sequence token named by the model files, if any (where generation stops).
     var eosTokenID: Int32? { get }
     /// Encode text; `addSpecialTokens` adds BOS/EOS as the model's own tokenizer does by default.
     func encode(_ text: String, addSpecialTokens: Bool) -> [Int32]
@@ -15,7 +18,9 @@ public protocol Tokenizer: AnyObject {
     /// outside the vocabulary.
     func token(_ id: Int32) -> String
     /// The text a token contributes when decoded (bytes resolved), for language classification.
-    /// A lone byte of a multi-byte character comes out as U+FFFD.
+    /// A lone byte of a multi-byte character comes out as U+FFFD; a control token gives its own
+    /// text (e.g. "<bos>"; `TokenByteDecoding.decodedBytes(_:skipSpecialTokens: true)` is empty
+    /// for those).
     func decodedPiece(_ id: Int32) -> String
 }
 
@@ -48,6 +53,7 @@ class BaseTokenizer: Tokenizer, TokenByteDecoding {
     private var cache: [[UInt8]: [Int32]] = [:]
     private let cacheLock = NSLock()
     private static let cacheLimit = 200_000
+    private static let cacheableWordLength = 128
 
     init(tokens: [String], pieces: [[UInt8]], special: [Bool], added: [AddedToken],
          prefix: [Int32], suffix: [Int32], bos: Int32?, eos: Int32?, stripsLeadingSpace: Bool) {
@@ -87,6 +93,8 @@ class BaseTokenizer: Tokenizer, TokenByteDecoding {
     /// Cached per-word encoding: `compute` runs only for words not seen recently.
     @inline(__always)
     func cachedWord(_ word: UnsafeBufferPointer<UInt8>, into out: inout [Int32], compute: () -> [Int32]) {
+        // Long words (URLs, runs of CJK text without spaces) rarely repeat: not worth the memory.
+        if word.count > Self.cacheableWordLength { out.append(contentsOf: compute()); return }
         let key = Array(word)
         cacheLock.lock()
         let hit = cache[key]

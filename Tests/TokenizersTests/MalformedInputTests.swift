@@ -110,9 +110,16 @@ final class MalformedInputTests: XCTestCase {
         expectError(["'Unigram'", "model.type", "BPE"]) {
             try self.loadJSON(#"{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}"#)
         }
-        expectError(["'Metaspace'", "pre_tokenizer", "ByteLevel"]) {
-            try self.loadJSON("{\(Self.validModel), \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"▁\"}}")
+        expectError(["'BertPreTokenizer'", "pre_tokenizer", "ByteLevel", "Metaspace"]) {
+            try self.loadJSON("{\(Self.validModel), \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}")
         }
+        expectError(["pre_tokenizer", "'none'", "Metaspace"]) { try self.loadJSON("{\(Self.validModel)}") }
+        expectError(["'Replace(\"x\")'", "normalizer"]) {
+            try self.loadJSON("{\(Self.validModel), \"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"String\": \"x\"}, \"content\": \"y\"}, \"pre_tokenizer\": {\"type\": \"Metaspace\"}}")
+        }
+        expectError(["not valid JSON", "invalid escape"]) { try self.loadJSON("{\"a\": \"\\q\"}") }
+        expectError(["not valid JSON", "nesting"]) { try self.loadJSON("{\"a\": " + String(repeating: "[", count: 5000)) }
+        expectError(["not valid JSON", "after the document"]) { try self.loadJSON("{} {}") }
         expectError(["'Lowercase'", "normalizer", "NFC"]) {
             try self.loadJSON("{\(Self.validModel), \(Self.byteLevel), \"normalizer\": {\"type\": \"Lowercase\"}}")
         }

@@ -46,6 +46,28 @@ final class RoundTripAndStreamingTests: XCTestCase {
         }
     }
 
+    /// One tokenizer used from several threads at once (its word cache is shared) gives the
+    /// same ids as used from one.
+    func testConcurrentEncodingGivesTheSameIds() throws {
+        for (name, tok) in try Self.tokenizers() {
+            let expected = Self.texts.map { tok.encode($0, addSpecialTokens: true) }
+            let rounds = 64
+            var results = [[Int32]?](repeating: nil, count: rounds)
+            let lock = NSLock()
+            DispatchQueue.concurrentPerform(iterations: rounds) { k in
+                let ids = tok.encode(Self.texts[k % Self.texts.count] + " \(k)", addSpecialTokens: true)
+                lock.lock()
+                results[k] = ids
+                lock.unlock()
+            }
+            for k in 0..<rounds {
+                let text = Self.texts[k % Self.texts.count] + " \(k)"
+                XCTAssertEqual(results[k], tok.encode(text, addSpecialTokens: true), "\(name): \(text.debugDescription)")
+            }
+            XCTAssertEqual(Self.texts.map { tok.encode($0, addSpecialTokens: true) }, expected, name)
+        }
+    }
+
     func testStreamingDecoderEmitsOnlyCompleteCharacters() throws {
         for (name, tok) in try Self.tokenizers() {
             for text in Self.texts {

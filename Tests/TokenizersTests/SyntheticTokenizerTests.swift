@@ -53,6 +53,8 @@ final class SyntheticTokenizerTests: XCTestCase {
         XCTAssertEqual(tok.eosTokenID, 2)
         // "hello world" → "▁hello▁world": "▁h…" has no piece, so "▁" stays alone.
         XCTAssertEqual(tok.encode("hello world", addSpecialTokens: true), [1] + ids(tok, ["▁", "hello", "▁world"]))
+        // The prefix is not doubled when the text already starts with a space (as transformers does).
+        XCTAssertEqual(tok.encode(" world", addSpecialTokens: false), ids(tok, ["▁world"]))
         // "é" is not a piece: its two UTF-8 bytes fall back to byte tokens.
         let e = tok.encode("é", addSpecialTokens: false)
         XCTAssertEqual(e, ids(tok, ["▁", "<0xC3>", "<0xA9>"]))
@@ -67,6 +69,19 @@ final class SyntheticTokenizerTests: XCTestCase {
         XCTAssertEqual(tok.decode([1, 2], skipSpecialTokens: true), "")
         XCTAssertEqual(tok.decode([-5, 99_999], skipSpecialTokens: false), "", "ids outside the vocabulary are ignored")
         XCTAssertEqual(tok.token(99_999), "")
+    }
+
+    /// Merge strings split at the space byte even when the right part starts with a combining
+    /// mark (" \u{301}" is a single Character).
+    func testMergeWithCombiningMarkAfterTheSpace() throws {
+        let url = try MiniGGUF.write([
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.tokens", .strings(["e", "\u{301}", "e\u{301}"])),
+            ("tokenizer.ggml.merges", .strings(["e \u{301}"])),
+        ])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let tok = try TokenizerLoader.load(gguf: GGUFFile(url: url))
+        XCTAssertEqual(tok.vocabularySize, 3)
     }
 
     func testSentencePieceWithoutSpacePrefix() throws {
@@ -94,8 +109,8 @@ final class SyntheticTokenizerTests: XCTestCase {
                 tokens.append(alphabet[b])
             }
         }
-        let merges = ["Ġ t", "h e", "Ġt he", "Ġ Ġ", "1 2", "' S"]
-        tokens += ["Ġt", "he", "Ġthe", "ĠĠ", "12", "'S"]
+        let merges = ["Ġ t", "h e", "Ġt he", "Ġ Ġ", "1 2", "' S", "3 4"]
+        tokens += ["Ġt", "he", "Ġthe", "ĠĠ", "12", "'S", "34"]
         var types = [Int32](repeating: 1, count: tokens.count)
         types[0] = 3
         let url = try MiniGGUF.write([
@@ -126,7 +141,9 @@ final class SyntheticTokenizerTests: XCTestCase {
         let digits = try byteLevel(pre: "starcoder")
         XCTAssertEqual(pieces(digits, "123"), ["1", "2", "3"])
         let llama3 = try byteLevel(pre: "llama-bpe")
+        // Llama 3 cuts "12345" into "123" + "45", so "3 4" cannot merge; GPT-2 keeps it whole.
         XCTAssertEqual(pieces(llama3, "12345"), ["12", "3", "4", "5"])
+        XCTAssertEqual(pieces(gpt2, "12345"), ["12", "34", "5"])
         // Llama 3: "'S" contracts case-insensitively; GPT-2 only in lower case.
         XCTAssertEqual(pieces(llama3, "x'S"), ["x", "'S"])
         XCTAssertEqual(pieces(gpt2, "x'S"), ["x", "'", "S"])

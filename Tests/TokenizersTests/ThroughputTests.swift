@@ -16,7 +16,10 @@ final class TokenizerThroughputTests: XCTestCase {
         let mb = Double(text.utf8.count) / 1_000_000
         var tokenizers = [(String, Tokenizer)]()
         for file in [TestModels.gemmaFile, TestModels.smolFile] {
-            if let url = TestModels.url(file) { tokenizers.append((file, try TokenizerLoader.load(gguf: GGUFFile(url: url)))) }
+            guard let url = TestModels.url(file) else { continue }
+            let t0 = Date()
+            tokenizers.append((file, try TokenizerLoader.load(gguf: GGUFFile(url: url))))
+            print(String(format: "%@: tokenizer loaded in %.2f s", file, Date().timeIntervalSince(t0)))
         }
         // Paragraph-sized pieces, as a corpus pipeline feeds them.
         let paragraphs = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
