@@ -9,6 +9,8 @@ struct GenerateCommand: ParsableCommand {
 
     @Argument(help: "Model: a default name, a GGUF file or a Hugging Face directory.")
     var model: String
+    @Option(name: .customLong("delta"), help: "Merge a delta in memory first (path or path:scale; repeatable).")
+    var deltas: [String] = []
     @Option(help: "The prompt.")
     var prompt: String
     @Option(help: "Maximum new tokens.")
@@ -25,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let m = try loadModel(model, quiet: json)
+        let m = try loadModel(model, deltas: deltas, quiet: json)
         let ids = m.tokenizer.encode(prompt, addSpecialTokens: true)
         // Decode the whole continuation each step and print what is new, holding back a trailing
         // U+FFFD: that is a character whose remaining bytes are still to come.

@@ -11,6 +11,8 @@ struct InfoCommand: ParsableCommand {
 
     @Argument(help: "Model: a default name (gemma3-270m, smollm2-135m), a GGUF file or a Hugging Face directory.")
     var model: String?
+    @Option(name: .customLong("delta"), help: "Merge a delta in memory first (path or path:scale; repeatable).")
+    var deltas: [String] = []
 
     @Flag(help: "Show the BLAS library, its kernel and threads, and measure the sgemm peak.")
     var system = false
@@ -39,7 +41,7 @@ struct InfoCommand: ParsableCommand {
             }
         }
         if let spec = model {
-            let m = try loadModel(spec, quiet: json)
+            let m = try loadModel(spec, deltas: deltas, quiet: json)
             let c = m.config
             let params = m.transformer.parameterCount
             let windows = Set(c.layerAttention.map(\.window)).sorted()

@@ -11,6 +11,7 @@ struct LangNeuron: ParsableCommand {
             ScoreCommand.self,
             GenerateCommand.self,
             TrainCommand.self,
+            MergeCommand.self,
             BenchCommand.self,
             CorpusCommand.self,
             DataCommand.self,

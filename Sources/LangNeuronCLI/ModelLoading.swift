@@ -1,12 +1,17 @@
 import Foundation
 import Models
 import Store
+import Training
 
 /// Resolves a model spec (default name, GGUF path or HF directory) and loads it, with a note on stderr.
-func loadModel(_ spec: String, quiet: Bool = false) throws -> LoadedModel {
+func loadModel(_ spec: String, deltas: [String] = [], quiet: Bool = false) throws -> LoadedModel {
     let locator = ModelLocator(progress: { if !quiet { printError($0) } })
     let resolved = try locator.resolve(spec)
     let model = try LoadedModel.load(at: resolved.url, knownFingerprint: resolved.knownSHA256)
+    if !deltas.isEmpty {
+        try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: model)
+        if !quiet { printError("merged in memory: \(deltas.joined(separator: ", "))") }
+    }
     if !quiet {
         printError(String(format: "loaded %@ (%@, %d layers) in %.1f s", resolved.url.lastPathComponent,
                           model.config.architecture.rawValue, model.config.layers, model.loadSeconds))

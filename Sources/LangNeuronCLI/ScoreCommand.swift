@@ -8,6 +8,8 @@ struct ScoreCommand: ParsableCommand {
 
     @Argument(help: "Model: a default name, a GGUF file or a Hugging Face directory.")
     var model: String
+    @Option(name: .customLong("delta"), help: "Merge a delta in memory first (path or path:scale; repeatable).")
+    var deltas: [String] = []
     @Option(help: "The UTF-8 text file to score.")
     var textFile: String
     @Option(help: "Tokens per prefill chunk (results do not depend on it).")
@@ -17,7 +19,7 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let text = try readTextFile(textFile)
-        let m = try loadModel(model, quiet: json)
+        let m = try loadModel(model, deltas: deltas, quiet: json)
         let ids = m.tokenizer.encode(text, addSpecialTokens: true)
         guard ids.count >= 2 else { throw CLIError.badInput("\(textFile): needs at least 2 tokens to score, has \(ids.count)") }
         let t0 = Date()

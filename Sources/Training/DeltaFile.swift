@@ -54,7 +54,8 @@ public struct DeltaFile {
     }
 
     /// Reads and checks a delta against the model it is meant for.
-    public static func read(url: URL, config: ModelConfig) throws -> DeltaFile {
+    /// When `fingerprint` is given, a delta made for another base model is refused before anything else.
+    public static func read(url: URL, config: ModelConfig, fingerprint: String? = nil) throws -> DeltaFile {
         let path = url.path
         let file: SafetensorsFile
         do { file = try SafetensorsFile(url: url) } catch {
@@ -65,6 +66,9 @@ public struct DeltaFile {
         }
         guard let fp = file.metadata["base_fingerprint"], !fp.isEmpty else {
             throw TrainingError.delta(path: path, reason: "no base_fingerprint in its metadata")
+        }
+        if let expected = fingerprint, expected != fp {
+            throw TrainingError.fingerprintMismatch(path: path, expected: fp, found: expected)
         }
         let naming = SliceNaming(config: config)
         var entries = [Entry]()
