@@ -9,8 +9,15 @@ public enum FastMath {
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let hi = SIMD8<Float>(repeating: 88.3762626647949)
         let lo = SIMD8<Float>(repeating: -87.3365447504)
-        let xc = x.clamped(lowerBound: lo, upperBound: hi)
-        let k = (xc * 1.44269504088896341).rounded(.toNearestOrEven)
+        var xc = x
+        xc.replace(with: hi, where: x .> hi)
+        xc.replace(with: lo, where: x .< lo)
+        // Rounding and the 2^k scale go through the 1.5·2²³ "magic number": adding it leaves
+        // round(x·log2 e) in the low mantissa bits. (The generic SIMD Int32 conversion and
+        // `rounded` compile to per-lane calls; this stays in vector registers.)
+        let magic = SIMD8<Float>(repeating: 12582912)
+        let t = xc * 1.44269504088896341 + magic
+        let k = t - magic
         var r = xc - k * 0.693359375
         r = r - k * -2.12194440e-4
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -20,9 +27,8 @@ public enum FastMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         p = p * (r * r) + r + 1
-        let ki = SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(k) &+ 127) &<< 23
-        let scale = unsafeBitCast(ki, to: SIMD8<Float>.self)
-        var y = p * scale
+        let ki = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        var y = p * unsafeBitCast((ki &+ 127) &<< 23, to: SIMD8<Float>.self)
         y.replace(with: 0, where: x .< lo)
         return y
     }
@@ -60,7 +66,11 @@ public enum FastMath {
         var m = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         let rx = UnsafeRawPointer(x)
-        while i + 8 <= count { m = pointwiseMax(m, rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+        while i + 8 <= count {
+            let v = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            m.replace(with: v, where: v .> m)
+            i += 8
+        }
         var r = m.max()
         while i < count { r = Swift.max(r, x[i]); i += 1 }
         return r
