@@ -35,13 +35,15 @@ let package = Package(
             "Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Neurons",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Perplexity and benchmarks per language, experiments.
+        .target(name: "Evaluation", dependencies: ["Kernels", "Models", "Tokenizers", "Corpus"]),
         // Data root, data-set downloads, default model fetching.
         .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
         .executableTarget(
             name: "LangNeuronCLI",
             dependencies: [
-                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training",
+                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
         .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tokenizers", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]

@@ -12,6 +12,7 @@ struct LangNeuron: ParsableCommand {
             GenerateCommand.self,
             TrainCommand.self,
             MergeCommand.self,
+            EvalCommand.self,
             BenchCommand.self,
             CorpusCommand.self,
             DataCommand.self,

@@ -10,3 +10,26 @@ func printJSON(_ value: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }
+
+/// Whether standard error is a terminal (progress lines redraw in place only there).
+let stderrIsTTY = isatty(2) != 0
+
+/// Redraws a one-line progress display on a terminal; elsewhere prints every `everyOtherwise`-th
+/// call as a plain line (so logs stay readable), or nothing when `everyOtherwise` is 0.
+final class ProgressLine {
+    private var calls = 0
+    private let every: Int
+    init(everyOtherwise: Int = 0) { every = everyOtherwise }
+
+    func update(_ line: String) {
+        calls += 1
+        if stderrIsTTY {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        } else if every > 0 && calls % every == 0 {
+            printError(line)
+        }
+    }
+
+    /// Ends the line on a terminal.
+    func finish() { if stderrIsTTY && calls > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+}

@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
             "documents": String(split.train.count),
         ]
         trainer.log = { printError($0) }
-        let tty = isatty(2) != 0
+        let progress = ProgressLine(everyOtherwise: 1)
         let started = Date()
         trainer.onStep = { s, total in
             let elapsed = Date().timeIntervalSince(started)
@@ -95,7 +95,7 @@ struct TrainCommand: ParsableCommand {
             let eta = elapsed / Double(max(1, done)) * Double(total - s.step)
             let line = String(format: "step %d/%d  loss %.4f  lr %.2e  grad %.3f  %.0f tok/s  ETA %@",
                               s.step, total, s.loss, s.lr, s.gradNorm, s.tokensPerS, formatDuration(eta))
-            if tty { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)) } else { printError(line) }
+            progress.update(line)
         }
         if !json {
             printError("training \(slices.parameterCount(model.config)) parameters (\(set.totalCount) neurons) on \(sequences.count) sequences "
@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         }
         Interrupt.install()
         let summary = try trainer.run(resume: resume != nil)
-        if tty { printError("") }
+        if stderrIsTTY { printError("") }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(summary), as: UTF8.self))

@@ -1,0 +1,62 @@
+import Foundation
+import Models
+import Tokenizers
+
+/// Token-weighted perplexity of a model on documents, with a bootstrap confidence interval.
+public struct PerplexityResult: Codable, Equatable {
+    public let documents: Int
+    /// Predicted tokens (each document contributes its length − 1).
+    public let tokens: Int
+    public let meanNLL: Double
+    public let ppl: Double
+    /// 95% bootstrap interval of the perplexity (documents resampled).
+    public let pplLow: Double
+    public let pplHigh: Double
+
+    enum CodingKeys: String, CodingKey {
+        case documents, tokens, meanNLL = "mean_nll", ppl, pplLow = "ppl_low", pplHigh = "ppl_high"
+    }
+}
+
+public enum Perplexity {
+    /// Scores each document (tokenised with BOS as the model adds it, cut to `maxTokens`) and pools
+    /// NLL over all predicted tokens. `progress(done, total)` is called after each document.
+    public static func evaluate(model: Transformer, tokenizer: Tokenizer, documents: [String], maxTokens: Int = 512,
+                                bootstrap: Int = 1000, seed: UInt64 = 1,
+                                progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
+        var sums = [Double](), counts = [Int]()
+        for (i, text) in documents.enumerated() {
+            let ids = Array(tokenizer.encode(text, addSpecialTokens: true).prefix(maxTokens))
+            guard ids.count >= 2 else { continue }
+            let s = try model.score(ids)
+            sums.append(s.nll.reduce(0.0) { $0 + Double($1) })
+            counts.append(s.nll.count)
+            progress(i + 1, documents.count)
+        }
+        return summarize(sums: sums, counts: counts, bootstrap: bootstrap, seed: seed)
+    }
+
+    /// Pools per-document NLL sums and token counts; the interval comes from resampling documents.
+    public static func summarize(sums: [Double], counts: [Int], bootstrap: Int, seed: UInt64) -> PerplexityResult {
+        let total = sums.reduce(0, +), n = counts.reduce(0, +)
+        let mean = n > 0 ? total / Double(n) : .nan
+        var lo = Foundation.exp(mean), hi = lo
+        if sums.count > 1 && bootstrap > 0 {
+            var rng = SplitMix64(seed: seed)
+            var ppls = [Double]()
+            ppls.reserveCapacity(bootstrap)
+            for _ in 0..<bootstrap {
+                var s = 0.0, c = 0
+                for _ in 0..<sums.count {
+                    let j = Int(rng.next() % UInt64(sums.count))
+                    s += sums[j]; c += counts[j]
+                }
+                ppls.append(Foundation.exp(s / Double(max(c, 1))))
+            }
+            ppls.sort()
+            lo = ppls[Int(0.025 * Double(bootstrap - 1))]
+            hi = ppls[Int(0.975 * Double(bootstrap - 1))]
+        }
+        return PerplexityResult(documents: sums.count, tokens: n, meanNLL: mean, ppl: Foundation.exp(mean), pplLow: lo, pplHigh: hi)
+    }
+}
