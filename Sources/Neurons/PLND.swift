@@ -1,0 +1,212 @@
+import Foundation
+import Kernels
+import Models
+
+/// Parallel Language-specific Neuron Detection (method §3): the importance of every neuron of
+/// every layer for one document, from a single forward pass.
+///
+/// Feed-forward, attention-output and value importances are the exact closed forms; query and key
+/// importances are the squared change of the attention probabilities when one pre-RoPE unit is
+/// zeroed, with the exact RoPE term and the attention scale, over the positions each layer's mask
+/// allows. The q/k part streams one query row at a time (memory linear in the document length)
+/// and runs the heads in parallel; results do not depend on the thread count.
+public final class PLND {
+    public let transformer: Transformer
+    /// Worker threads for the query/key importance (1 = on the calling thread).
+    public let threads: Int
+    /// Per layer: squared norm of column k of `ffn_down` (`[hidden, ffn]`), `[ffn]`.
+    private let downNorms: [[Double]]
+    /// Per layer: squared norm of column j of `attn_output` (`[hidden, qDim]`), `[qDim]`.
+    private let outputNorms: [[Double]]
+    /// Per layer: for kv head g and unit e, the Gram matrix of the `attn_output` columns of the
+    /// heads reading g, `[kvHeads, headDim, group, group]`.
+    private let valueGram: [[Double]]
+    private let heads: [QKWorkspace]
+    private let cache: KVCache
+
+    /// Precomputes the weight norms PLND needs (one pass over `attn_output` and `ffn_down`).
+    public init(transformer: Transformer, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.transformer = transformer
+        self.threads = max(1, threads)
+        let c = transformer.config
+        let group = c.heads / c.kvHeads
+        var down = [[Double]](), out = [[Double]](), gram = [[Double]]()
+        for l in 0..<c.layers {
+            let lw = transformer.weights.layers[l]
+            down.append(Self.columnSquaredNorms(lw.wDown.pointer, rows: c.hidden, cols: c.ffn))
+            out.append(Self.columnSquaredNorms(lw.wo.pointer, rows: c.hidden, cols: c.qDim))
+            var g = [Double](repeating: 0, count: c.kvDim * group * group)
+            let wo = lw.wo.pointer
+            for r in 0..<c.hidden {
+                let row = wo + r * c.qDim
+                for kv in 0..<c.kvHeads {
+                    for e in 0..<c.headDim {
+                        let base = (kv * c.headDim + e) * group * group
+                        for i in 0..<group {
+                            let a = Double(row[(kv * group + i) * c.headDim + e])
+                            for j in 0..<group { g[base + i * group + j] += a * Double(row[(kv * group + j) * c.headDim + e]) }
+                        }
+                    }
+                }
+            }
+            gram.append(g)
+        }
+        downNorms = down
+        outputNorms = out
+        valueGram = gram
+        heads = (0..<c.heads).map { _ in QKWorkspace(headDim: c.headDim) }
+        cache = transformer.makeCache(capacity: 512)
+    }
+
+    static func columnSquaredNorms(_ w: UnsafePointer<Float>, rows: Int, cols: Int) -> [Double] {
+        var n = [Double](repeating: 0, count: cols)
+        for r in 0..<rows {
+            let row = w + r * cols
+            for j in 0..<cols { let v = Double(row[j]); n[j] += v * v }
+        }
+        return n
+    }
+
+    /// Runs `tokens` (one document, BOS included if the model uses one) and returns the importance
+    /// of every neuron of the requested layers (all when `layers` is nil), in layer order.
+    public func importance(of tokens: [Int32], layers wanted: Set<Int>? = nil) throws -> [LayerImportance] {
+        guard !tokens.isEmpty else { throw NeuronsError.emptyDocument(index: 0) }
+        var results = [LayerImportance]()
+        cache.reset()
+        let hooks = ForwardHooks(layerTrace: { [self] trace in
+            guard wanted?.contains(trace.layer) ?? true else { return }
+            results.append(layerImportance(trace))
+        })
+        try transformer.forward(tokens, cache: cache, hooks: hooks)
+        return results
+    }
+
+    private func layerImportance(_ tr: LayerTrace) -> LayerImportance {
+        let c = transformer.config
+        let l = tr.layer, T = tr.rows
+        let group = c.heads / c.kvHeads, hd = c.headDim
+
+        // Feed-forward: (Σ_t a[t,k]²)·‖W_down[:,k]‖².
+        var ffn = [Double](repeating: 0, count: c.ffn)
+        for t in 0..<T {
+            let a = tr.ffnActivation + t * c.ffn
+            for k in 0..<c.ffn { let v = Double(a[k]); ffn[k] += v * v }
+        }
+        for k in 0..<c.ffn { ffn[k] *= downNorms[l][k] }
+
+        // Attention output: (Σ_t z[t,j]²)·‖W_O[:,j]‖²; value: Σ_t ‖Σ_{h reads g} z[t,h,e]·W_O[:,h,e]‖²
+        // = Σ_{i,j} (Σ_t z[t,h_i,e] z[t,h_j,e])·Gram[g,e,i,j].
+        var out = [Double](repeating: 0, count: c.qDim)
+        var zz = [Double](repeating: 0, count: c.kvDim * group * group)
+        for t in 0..<T {
+            let z = tr.headOutputs + t * c.qDim
+            for j in 0..<c.qDim { let v = Double(z[j]); out[j] += v * v }
+            for kv in 0..<c.kvHeads {
+                for e in 0..<hd {
+                    let base = (kv * hd + e) * group * group
+                    for i in 0..<group {
+                        let a = Double(z[(kv * group + i) * hd + e])
+                        for j in 0..<group { zz[base + i * group + j] += a * Double(z[(kv * group + j) * hd + e]) }
+                    }
+                }
+            }
+        }
+        let gram = valueGram[l]
+        var value = [Double](repeating: 0, count: c.kvDim)
+        for u in 0..<c.kvDim {
+            var s = 0.0
+            for m in 0..<(group * group) { s += zz[u * group * group + m] * gram[u * group * group + m] }
+            value[u] = s
+        }
+        for j in 0..<c.qDim { out[j] *= outputNorms[l][j] }
+
+        // Query and key: one head per task; each head owns its workspace, so the sums do not depend on scheduling.
+        let table = transformer.ropeTable(layer: l)
+        table.cos.withUnsafeBufferPointer { cosB in
+            table.sin.withUnsafeBufferPointer { sinB in
+                guard let cosP = cosB.baseAddress, let sinP = sinB.baseAddress else { return }
+                let job = { (h: Int) in
+                    self.headQK(h, tr, cos: cosP, sin: sinP)
+                }
+                if threads == 1 || c.heads == 1 {
+                    for h in 0..<c.heads { job(h) }
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: c.heads, execute: job)
+                }
+            }
+        }
+        var q = [Double](repeating: 0, count: c.qDim)
+        var k = [Double](repeating: 0, count: c.kvDim)
+        for h in 0..<c.heads {
+            let ws = heads[h]
+            for e in 0..<hd {
+                q[h * hd + e] = ws.queryImportance[e]
+                k[(h / group) * hd + e] += ws.keyImportance[e]
+            }
+        }
+        return LayerImportance(layer: l, attnQ: q, attnK: k, attnV: value, attnOutput: out, ffn: ffn)
+    }
+
+    /// Query-unit importance of head `h` and its contribution to its kv head's key units, summed over rows.
+    private func headQK(_ h: Int, _ tr: LayerTrace, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        let c = transformer.config
+        let ws = heads[h]
+        let T = tr.rows, L = tr.keys, hd = c.headDim, ld = ws.ld, half = hd / 2
+        let g = h / (c.heads / c.kvHeads)
+        let scale = tr.attention.scale
+        ws.reset(keys: L)
+        let delta = ws.delta.pointer, expd = ws.expd.pointer
+        for e in hd..<ld { ws.coef[e] = 0 }
+        for t in 0..<T {
+            let allowed = tr.attention.allowedKeys(row: t)
+            let n = allowed.count, s0 = allowed.lowerBound
+            guard n > 0 else { continue }
+            let pos = tr.firstPosition + t
+            let p = tr.probabilities + (h * T + t) * L + s0
+
+            // Query unit e: Δ[s,e] = q[t,e]·(R_tᵀ k_r[s])[e]; the q[t,e] factor goes into the coefficient.
+            for e in 0..<ld { ws.lo[e] = .infinity; ws.hi[e] = -.infinity }
+            for i in 0..<n {
+                let row = delta + i * ld
+                InverseRotation.apply(tr.kRotated + (s0 + i) * c.kvDim + g * hd, into: row, headDim: hd,
+                                      cos: cos + pos * half, sin: sin + pos * half, style: c.ropeStyle)
+                for e in hd..<ld { row[e] = 0 }
+                Self.updateRange(row, lo: ws.lo, hi: ws.hi, ld: ld)
+            }
+            let q = tr.qPreRoPE + t * c.qDim + h * hd
+            for e in 0..<hd { ws.coef[e] = -scale * q[e] }
+            QKSoftmaxKernel.run(delta: delta, expd: expd, n: n, ld: ld, headDim: hd, p: p, coef: ws.coef,
+                                lo: ws.lo, hi: ws.hi, z: ws.z, acc: ws.rowAcc)
+            for e in 0..<hd { ws.queryImportance[e] += Double(ws.rowAcc[e]) }
+
+            // Key unit e of kv head g: Δ'[s,e] = k[s,e]·(R_sᵀ q_r[t])[e].
+            let qr = tr.qRotated + t * c.qDim + h * hd
+            for e in 0..<ld { ws.lo[e] = .infinity; ws.hi[e] = -.infinity }
+            for i in 0..<n {
+                let s = s0 + i
+                let row = delta + i * ld
+                InverseRotation.apply(qr, into: row, headDim: hd, cos: cos + s * half, sin: sin + s * half, style: c.ropeStyle)
+                let kp = tr.kPreRoPE + (s - tr.firstPosition) * c.kvDim + g * hd
+                for e in 0..<hd { row[e] *= kp[e] }
+                for e in hd..<ld { row[e] = 0 }
+                Self.updateRange(row, lo: ws.lo, hi: ws.hi, ld: ld)
+            }
+            for e in 0..<hd { ws.coef[e] = -scale }
+            QKSoftmaxKernel.run(delta: delta, expd: expd, n: n, ld: ld, headDim: hd, p: p, coef: ws.coef,
+                                lo: ws.lo, hi: ws.hi, z: ws.z, acc: ws.rowAcc)
+            for e in 0..<hd { ws.keyImportance[e] += Double(ws.rowAcc[e]) }
+        }
+    }
+
+    @inline(__always)
+    private static func updateRange(_ row: UnsafePointer<Float>, lo: UnsafeMutablePointer<Float>, hi: UnsafeMutablePointer<Float>, ld: Int) {
+        var j = 0
+        while j < ld {
+            let v = UnsafeRawPointer(row).loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            let rl = UnsafeMutableRawPointer(lo), rh = UnsafeMutableRawPointer(hi)
+            rl.storeBytes(of: pointwiseMin(rl.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self), v), toByteOffset: j * 4, as: SIMD8<Float>.self)
+            rh.storeBytes(of: pointwiseMax(rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self), v), toByteOffset: j * 4, as: SIMD8<Float>.self)
+            j += 8
+        }
+    }
+}
