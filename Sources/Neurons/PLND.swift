@@ -201,11 +201,16 @@ public final class PLND {
     @inline(__always)
     private static func updateRange(_ row: UnsafePointer<Float>, lo: UnsafeMutablePointer<Float>, hi: UnsafeMutablePointer<Float>, ld: Int) {
         var j = 0
+        let rl = UnsafeMutableRawPointer(lo), rh = UnsafeMutableRawPointer(hi)
         while j < ld {
             let v = UnsafeRawPointer(row).loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            let rl = UnsafeMutableRawPointer(lo), rh = UnsafeMutableRawPointer(hi)
-            rl.storeBytes(of: pointwiseMin(rl.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self), v), toByteOffset: j * 4, as: SIMD8<Float>.self)
-            rh.storeBytes(of: pointwiseMax(rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self), v), toByteOffset: j * 4, as: SIMD8<Float>.self)
+            // Selects rather than pointwiseMin/Max, which do not vectorise.
+            var a = rl.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            var b = rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            a.replace(with: v, where: v .< a)
+            b.replace(with: v, where: v .> b)
+            rl.storeBytes(of: a, toByteOffset: j * 4, as: SIMD8<Float>.self)
+            rh.storeBytes(of: b, toByteOffset: j * 4, as: SIMD8<Float>.self)
             j += 8
         }
     }
