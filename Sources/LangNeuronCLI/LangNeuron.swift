@@ -13,6 +13,8 @@ struct LangNeuron: ParsableCommand {
             BenchCommand.self,
             DataCommand.self,
             ModelsCommand.self,
+            DetectCommand.self,
+            NeuronsCommand.self,
         ]
     )
 }
