@@ -9,7 +9,7 @@ import Models
 /// importances are the squared change of the attention probabilities when one pre-RoPE unit is
 /// zeroed, with the exact RoPE term and the attention scale, over the positions each layer's mask
 /// allows. The q/k part streams one query row at a time (memory linear in the document length)
-/// and runs the heads in parallel; results do not depend on the thread count.
+/// and runs (kv head, row block) tasks in parallel; results do not depend on the thread count.
 public final class PLND {
     public let transformer: Transformer
     /// Worker threads for the query/key importance (1 = on the calling thread).
@@ -21,7 +21,7 @@ public final class PLND {
     /// Per layer: for kv head g and unit e, the Gram matrix of the `attn_output` columns of the
     /// heads reading g, `[kvHeads, headDim, group, group]`.
     private let valueGram: [[Double]]
-    private let heads: [QKWorkspace]
+    private let qk: QKImportance
     private let cache: KVCache
 
     /// Precomputes the weight norms PLND needs (one pass over `attn_output` and `ffn_down`).
@@ -54,7 +54,7 @@ public final class PLND {
         downNorms = down
         outputNorms = out
         valueGram = gram
-        heads = (0..<c.heads).map { _ in QKWorkspace(headDim: c.headDim) }
+        qk = QKImportance(config: c)
         cache = transformer.makeCache(capacity: 512)
     }
 
@@ -120,98 +120,7 @@ public final class PLND {
         }
         for j in 0..<c.qDim { out[j] *= outputNorms[l][j] }
 
-        // Query and key: one head per task; each head owns its workspace, so the sums do not depend on scheduling.
-        let table = transformer.ropeTable(layer: l)
-        table.cos.withUnsafeBufferPointer { cosB in
-            table.sin.withUnsafeBufferPointer { sinB in
-                guard let cosP = cosB.baseAddress, let sinP = sinB.baseAddress else { return }
-                let job = { (h: Int) in
-                    self.headQK(h, tr, cos: cosP, sin: sinP)
-                }
-                if threads == 1 || c.heads == 1 {
-                    for h in 0..<c.heads { job(h) }
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: c.heads, execute: job)
-                }
-            }
-        }
-        var q = [Double](repeating: 0, count: c.qDim)
-        var k = [Double](repeating: 0, count: c.kvDim)
-        for h in 0..<c.heads {
-            let ws = heads[h]
-            for e in 0..<hd {
-                q[h * hd + e] = ws.queryImportance[e]
-                k[(h / group) * hd + e] += ws.keyImportance[e]
-            }
-        }
+        let (q, k) = qk.run(tr, table: transformer.ropeTable(layer: l), config: c, threads: threads)
         return LayerImportance(layer: l, attnQ: q, attnK: k, attnV: value, attnOutput: out, ffn: ffn)
-    }
-
-    /// Query-unit importance of head `h` and its contribution to its kv head's key units, summed over rows.
-    private func headQK(_ h: Int, _ tr: LayerTrace, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
-        let c = transformer.config
-        let ws = heads[h]
-        let T = tr.rows, L = tr.keys, hd = c.headDim, ld = ws.ld, half = hd / 2
-        let g = h / (c.heads / c.kvHeads)
-        let scale = tr.attention.scale
-        ws.reset(keys: L)
-        let delta = ws.delta.pointer, expd = ws.expd.pointer
-        for e in hd..<ld { ws.coef[e] = 0 }
-        for t in 0..<T {
-            let allowed = tr.attention.allowedKeys(row: t)
-            let n = allowed.count, s0 = allowed.lowerBound
-            guard n > 0 else { continue }
-            let pos = tr.firstPosition + t
-            let p = tr.probabilities + (h * T + t) * L + s0
-
-            // Query unit e: Δ[s,e] = q[t,e]·(R_tᵀ k_r[s])[e]; the q[t,e] factor goes into the coefficient.
-            for e in 0..<ld { ws.lo[e] = .infinity; ws.hi[e] = -.infinity }
-            for i in 0..<n {
-                let row = delta + i * ld
-                InverseRotation.apply(tr.kRotated + (s0 + i) * c.kvDim + g * hd, into: row, headDim: hd,
-                                      cos: cos + pos * half, sin: sin + pos * half, style: c.ropeStyle)
-                for e in hd..<ld { row[e] = 0 }
-                Self.updateRange(row, lo: ws.lo, hi: ws.hi, ld: ld)
-            }
-            let q = tr.qPreRoPE + t * c.qDim + h * hd
-            for e in 0..<hd { ws.coef[e] = -scale * q[e] }
-            QKSoftmaxKernel.run(delta: delta, expd: expd, n: n, ld: ld, headDim: hd, p: p, coef: ws.coef,
-                                lo: ws.lo, hi: ws.hi, z: ws.z, acc: ws.rowAcc)
-            for e in 0..<hd { ws.queryImportance[e] += Double(ws.rowAcc[e]) }
-
-            // Key unit e of kv head g: Δ'[s,e] = k[s,e]·(R_sᵀ q_r[t])[e].
-            let qr = tr.qRotated + t * c.qDim + h * hd
-            for e in 0..<ld { ws.lo[e] = .infinity; ws.hi[e] = -.infinity }
-            for i in 0..<n {
-                let s = s0 + i
-                let row = delta + i * ld
-                InverseRotation.apply(qr, into: row, headDim: hd, cos: cos + s * half, sin: sin + s * half, style: c.ropeStyle)
-                let kp = tr.kPreRoPE + (s - tr.firstPosition) * c.kvDim + g * hd
-                for e in 0..<hd { row[e] *= kp[e] }
-                for e in hd..<ld { row[e] = 0 }
-                Self.updateRange(row, lo: ws.lo, hi: ws.hi, ld: ld)
-            }
-            for e in 0..<hd { ws.coef[e] = -scale }
-            QKSoftmaxKernel.run(delta: delta, expd: expd, n: n, ld: ld, headDim: hd, p: p, coef: ws.coef,
-                                lo: ws.lo, hi: ws.hi, z: ws.z, acc: ws.rowAcc)
-            for e in 0..<hd { ws.keyImportance[e] += Double(ws.rowAcc[e]) }
-        }
-    }
-
-    @inline(__always)
-    private static func updateRange(_ row: UnsafePointer<Float>, lo: UnsafeMutablePointer<Float>, hi: UnsafeMutablePointer<Float>, ld: Int) {
-        var j = 0
-        let rl = UnsafeMutableRawPointer(lo), rh = UnsafeMutableRawPointer(hi)
-        while j < ld {
-            let v = UnsafeRawPointer(row).loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            // Selects rather than pointwiseMin/Max, which do not vectorise.
-            var a = rl.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            var b = rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            a.replace(with: v, where: v .< a)
-            b.replace(with: v, where: v .> b)
-            rl.storeBytes(of: a, toByteOffset: j * 4, as: SIMD8<Float>.self)
-            rh.storeBytes(of: b, toByteOffset: j * 4, as: SIMD8<Float>.self)
-            j += 8
-        }
     }
 }

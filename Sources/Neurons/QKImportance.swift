@@ -1,42 +1,6 @@
 import Foundation
 import Kernels
 
-/// Scratch space of one attention head for the query/key importance: two `[keys, ld]` float
-/// buffers and a few `ld`-vectors, reused across rows, layers and documents.
-final class QKWorkspace {
-    let headDim: Int
-    /// `headDim` rounded up to a multiple of 8 (padded lanes hold zeros and are ignored).
-    let ld: Int
-    let delta = Scratch()
-    let expd = Scratch()
-    let coef: UnsafeMutablePointer<Float>
-    let lo: UnsafeMutablePointer<Float>
-    let hi: UnsafeMutablePointer<Float>
-    let z: UnsafeMutablePointer<Float>
-    let rowAcc: UnsafeMutablePointer<Float>
-    /// Per-document sums for this head: query units `[headDim]`, and this head's share of its kv
-    /// head's key units `[headDim]`.
-    var queryImportance: [Double]
-    var keyImportance: [Double]
-
-    init(headDim: Int) {
-        self.headDim = headDim
-        ld = (headDim + 7) / 8 * 8
-        coef = .allocate(capacity: ld); lo = .allocate(capacity: ld); hi = .allocate(capacity: ld)
-        z = .allocate(capacity: ld); rowAcc = .allocate(capacity: ld)
-        queryImportance = [Double](repeating: 0, count: headDim)
-        keyImportance = [Double](repeating: 0, count: headDim)
-    }
-
-    deinit { coef.deallocate(); lo.deallocate(); hi.deallocate(); z.deallocate(); rowAcc.deallocate() }
-
-    func reset(keys: Int) {
-        delta.ensure(keys * ld)
-        expd.ensure(keys * ld)
-        for e in 0..<headDim { queryImportance[e] = 0; keyImportance[e] = 0 }
-    }
-}
-
 /// The softmax part of the query/key importance (method §3).
 ///
 /// For one query row with probabilities `p[s]` over its `n` allowed keys and, per unit `e`, the
@@ -109,29 +73,5 @@ enum QKSoftmaxKernel {
             total += d * d
         }
         return total
-    }
-}
-
-/// Rotations by the transpose of RoPE's `R_pos` (the inverse rotation), for either pairing.
-enum InverseRotation {
-    /// `out = R_posᵀ v` for one head vector of `headDim` values, with `cos`/`sin` the table row of `pos`.
-    @inline(__always)
-    static func apply(_ v: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, headDim: Int,
-                      cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, style: RopeStyle) {
-        let half = headDim / 2
-        switch style {
-        case .halves:
-            for i in 0..<half {
-                let a = v[i], b = v[i + half], c = cos[i], s = sin[i]
-                out[i] = c * a + s * b
-                out[i + half] = c * b - s * a
-            }
-        case .interleaved:
-            for i in 0..<half {
-                let a = v[2 * i], b = v[2 * i + 1], c = cos[i], s = sin[i]
-                out[2 * i] = c * a + s * b
-                out[2 * i + 1] = c * b - s * a
-            }
-        }
     }
 }
