@@ -17,6 +17,8 @@ struct LangNeuron: ParsableCommand {
             CorpusCommand.self,
             DataCommand.self,
             ModelsCommand.self,
+            DetectCommand.self,
+            NeuronsCommand.self,
         ]
     )
 }

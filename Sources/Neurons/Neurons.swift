@@ -1,1 +1,0 @@
-// Neurons: PLND importance, language-specific neuron selection, neuron-set files, random baselines.
