@@ -17,7 +17,7 @@ struct DetectCommand: ParsableCommand {
         """)
 
     @Argument(help: "Model: a default name, a GGUF file or a Hugging Face directory.") var model: String
-    @Option(help: "Plain UTF-8 text, one document per line.") var corpus: String
+    @Option(help: "Corpus: a Wikipedia dump (.xml, .bz2, .zst), JSON lines, plain text (one document per line), or a data-set name (wiki-vi, plnd-en, …). Documents under 200 characters are skipped.") var corpus: String
     @Option(help: "Language code recorded in the set (e.g. vi).") var language: String
     @Option(help: "Number of documents to use (the first N non-blank lines).") var documents: Int
     @Option(help: "Tokens per document (longer documents are truncated).") var maxTokens = 512
@@ -41,7 +41,7 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         let options = SelectionOptions(topKAttention: topKAttn, topKFFN: topKFFN, epsilon: epsilon, consistency: consistency, cap: cap)
         try options.validate()
-        let docs = try loadDocuments(path: corpus, count: documents)
+        let docs = try loadDocuments(path: try resolveCorpus(corpus).path, count: documents, minChars: 200)
         if docs.count < documents { printError("note: \(corpus) has only \(docs.count) documents; using all of them") }
         let m = try loadModel(model, quiet: false)
         let excluded = try exclude.map { path -> NeuronSet in
@@ -89,9 +89,4 @@ struct DetectCommand: ParsableCommand {
             print(countsTable(set))
         }
     }
-}
-
-func formatDuration(_ s: Double) -> String {
-    let t = Int(s.rounded())
-    return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
 }

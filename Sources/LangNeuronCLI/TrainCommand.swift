@@ -2,7 +2,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Models
-
+import Neurons
 import Store
 import Training
 
@@ -57,7 +57,7 @@ struct TrainCommand: ParsableCommand {
         if let random = r.neurons.random {
             set = try NeuronSet.randomMatching(set, config: model.config, seed: random.seed)
         }
-        let slices = NeuronSelection.slices(neurons: set.layerIndices, trainable: trainable, config: model.config)
+        let slices = NeuronSelection.slices(masks: set.toLayerMasks(), trainable: trainable, config: model.config)
 
         // Data
         let source = try resolveCorpus(r.data.train)
@@ -82,7 +82,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(recipe: r, model: model, slices: slices, sequences: sequences, runDirectory: runDir)
         trainer.deltaMetadata = [
             "language": r.language, "base_model": r.model,
-            "neurons": set.countsJSON(trainable: trainable.map(\.rawValue)),
+            "neurons": String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues:
+                NeuronStructure.allCases.map { ($0.rawValue, set.count(structure: $0)) }), options: [.sortedKeys]), as: UTF8.self),
             "neuron_source": r.neurons.random != nil ? "random(seed \(r.neurons.random!.seed), matching \(neuronFile))" : neuronFile,
             "documents": String(split.train.count),
         ]

@@ -1,24 +1,20 @@
+import Corpus
 import Foundation
 
-/// Reads up to `count` documents from a plain UTF-8 text file, one document per line (blank
-/// lines skipped). The single place the detector gets its documents from, until the Corpus
-/// module's readers take over.
-public func loadDocuments(path: String, count: Int) throws -> [String] {
+/// Reads the first `count` documents of a corpus in any format the Corpus module reads
+/// (Wikipedia XML dumps plain/.bz2/.zst, JSON lines, plain text with one document per line),
+/// cleaned of wiki markup, skipping documents shorter than `minChars` characters.
+public func loadDocuments(path: String, count: Int, minChars: Int = 0) throws -> [String] {
     guard count > 0 else { throw NeuronsError.invalidOption(name: "--documents", reason: "must be positive, got \(count)") }
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw NeuronsError.emptyCorpus(path: path, reason: "cannot read: \(error.localizedDescription)")
-    }
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw NeuronsError.emptyCorpus(path: path, reason: "not valid UTF-8; convert it (e.g. with iconv)")
+    let reader: DocumentReader
+    do { reader = try DocumentReader(path: path, options: .init(minChars: minChars)) } catch {
+        throw NeuronsError.emptyCorpus(path: path, reason: error.localizedDescription)
     }
     var docs = [String]()
-    for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-        let s = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if s.isEmpty { continue }
-        docs.append(s)
-        if docs.count == count { break }
+    while docs.count < count, let d = try reader.next() {
+        let s = d.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !s.isEmpty { docs.append(s) }
     }
-    guard !docs.isEmpty else { throw NeuronsError.emptyCorpus(path: path, reason: "the file has no non-blank lines") }
+    guard !docs.isEmpty else { throw NeuronsError.emptyCorpus(path: path, reason: "no documents (\(reader.report.documents) read)") }
     return docs
 }
