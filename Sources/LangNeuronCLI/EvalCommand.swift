@@ -23,6 +23,8 @@ struct EvalCommand: ParsableCommand {
     var deltas: [String] = []
     @Flag(help: "Also evaluate the model without the deltas and report the change.")
     var baseline = false
+    @Option(name: .customLong("arm"), help: "NAME=DELTA: evaluate the model with this delta as a separate arm (repeatable); the table compares every arm with the model alone.")
+    var arms: [String] = []
     @Option(help: "Comma-separated language codes.")
     var languages = "vi,en"
     @Option(name: .customLong("corpus"), help: "LANG=FILE: the corpus for one language (repeatable).")
@@ -73,30 +75,56 @@ struct EvalCommand: ParsableCommand {
             progress.finish()
             return out
         }
-        var base: [String: PerplexityResult]?
-        if baseline && !deltas.isEmpty { base = try evaluateAll("base") }
-        if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
-        let result = try evaluateAll(deltas.isEmpty ? "model" : "with delta")
+        var armList = [(String, String)]()
+        for a in arms {
+            let p = a.split(separator: "=", maxSplits: 1).map(String.init)
+            guard p.count == 2 else { throw ValidationError("--arm takes NAME=DELTA, got \(a)") }
+            armList.append((p[0], p[1]))
+        }
+        var columns = [(String, [String: PerplexityResult])]()
+        if !armList.isEmpty {
+            if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
+            columns.append(("base", try evaluateAll("base")))
+            for (name, path) in armList {
+                let d = [ScaledDelta(path: path, scale: 1)]
+                try DeltaMerge.apply(d, to: m)
+                columns.append((name, try evaluateAll(name)))
+                try DeltaMerge.apply(d, to: m, subtract: true)
+            }
+        } else {
+            if baseline && !deltas.isEmpty { columns.append(("base", try evaluateAll("base"))) }
+            if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
+            columns.append((deltas.isEmpty ? "model" : "with delta", try evaluateAll(deltas.isEmpty ? "model" : "with delta")))
+        }
         if json {
             var obj: [String: Any] = ["model_fingerprint": m.fingerprint, "deltas": deltas, "seed": seed, "max_tokens": maxTokens]
-            func encode(_ r: [String: PerplexityResult]) throws -> Any {
-                try JSONSerialization.jsonObject(with: JSONEncoder().encode(r))
-            }
-            obj["results"] = try encode(result)
-            if let base { obj["baseline"] = try encode(base) }
+            var armsObj = [String: Any]()
+            for (name, r) in columns { armsObj[name] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) }
+            obj["arms"] = armsObj
             try printJSON(obj)
             return
         }
-        var header = "lang   docs  tokens     ppl   95% CI"
-        if base != nil { header = "lang   docs  tokens  base ppl  delta ppl   change" }
+        if columns.count == 1, let only = columns.first {
+            print("lang   docs  tokens      ppl   95% CI")
+            for lang in langs {
+                guard let r = only.1[lang] else { continue }
+                print(String(format: "%-5@ %5d %7d %8.3f   [%.3f, %.3f]", lang as NSString, r.documents, r.tokens, r.ppl, r.pplLow, r.pplHigh))
+            }
+            return
+        }
+        // Comparison table: every column against the first (the model alone).
+        func pad(_ t: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - t.count)) + t }
+        var header = "lang   docs  tokens " + pad(columns[0].0 + " ppl", 10)
+        for (name, _) in columns.dropFirst() { header += " " + pad(name + " ppl", 12) + " " + pad("change", 8) }
         print(header)
         for lang in langs {
-            guard let r = result[lang] else { continue }
-            if let b = base?[lang] {
-                print(String(format: "%-5@ %5d %7d %9.3f %10.3f %+7.2f%%", lang as NSString, r.documents, r.tokens, b.ppl, r.ppl, 100 * (r.ppl - b.ppl) / b.ppl))
-            } else {
-                print(String(format: "%-5@ %5d %7d %7.3f   [%.3f, %.3f]", lang as NSString, r.documents, r.tokens, r.ppl, r.pplLow, r.pplHigh))
+            guard let b = columns[0].1[lang] else { continue }
+            var line = String(format: "%-5@ %5d %7d %10.3f", lang as NSString, b.documents, b.tokens, b.ppl)
+            for (_, r) in columns.dropFirst() {
+                guard let x = r[lang] else { continue }
+                line += String(format: " %12.3f %+7.2f%%", x.ppl, 100 * (x.ppl - b.ppl) / b.ppl)
             }
+            print(line)
         }
     }
 }

@@ -69,7 +69,8 @@ struct TrainCommand: ParsableCommand {
         if split.train.count < r.data.documents {
             printError("warning: \(source.lastPathComponent) has \(split.train.count) usable documents, fewer than the \(r.data.documents) asked for")
         }
-        let sequences = TrainingData.sequences(documents: split.train.map(\.text), tokenizer: model.tokenizer, seqLen: r.data.seqLen)
+        let sequences = TrainingData.sequences(documents: split.train.map(\.text), tokenizer: model.tokenizer, seqLen: r.data.seqLen,
+                                                   maxTokensPerDocument: r.data.maxTokensPerDocument)
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         if resume == nil {
             try r.yaml().write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)

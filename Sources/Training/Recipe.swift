@@ -30,9 +30,12 @@ public struct Recipe: Codable, Equatable {
         public var seqLen: Int = 512
         public var seed: UInt64 = 1
         public var minChars: Int = 200
+        /// Use at most this many tokens from the start of each document (0 = all); bounds quick runs.
+        public var maxTokensPerDocument: Int = 0
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case train, documents, heldout, seqLen = "seq_len", seed, minChars = "min_chars"
+            case maxTokensPerDocument = "max_tokens_per_document"
         }
 
         public init(train: String) { self.train = train }
@@ -46,6 +49,7 @@ public struct Recipe: Codable, Equatable {
             seqLen = try c.decodeIfPresent(Int.self, forKey: .seqLen) ?? 512
             seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
             minChars = try c.decodeIfPresent(Int.self, forKey: .minChars) ?? 200
+            maxTokensPerDocument = try c.decodeIfPresent(Int.self, forKey: .maxTokensPerDocument) ?? 0
         }
     }
 
@@ -150,6 +154,7 @@ public struct Recipe: Codable, Equatable {
         if data.documents < 1 { throw bad("data.documents", "must be at least 1") }
         if data.heldout < 0 { throw bad("data.heldout", "must be 0 or more") }
         if data.seqLen < 2 { throw bad("data.seq_len", "must be at least 2") }
+        if data.maxTokensPerDocument < 0 { throw bad("data.max_tokens_per_document", "must be 0 (all) or more") }
         if batch.size < 1 || batch.accumulation < 1 { throw bad("batch", "size and accumulation must be at least 1") }
         if epochs < 1 { throw bad("epochs", "must be at least 1") }
         if optimizer.betas.count != 2 || !optimizer.betas.allSatisfy({ (0..<1).contains($0) }) {

@@ -19,10 +19,12 @@ public enum TrainingData {
     /// so that every token after the first is predicted exactly once; a document never shares a
     /// window with another (no attention across documents, no padding needed: sequences are
     /// processed one at a time).
-    public static func sequences(documents: [String], tokenizer: Tokenizer, seqLen: Int) -> [TrainingSequence] {
+    /// `maxTokensPerDocument` > 0 keeps only the start of each document.
+    public static func sequences(documents: [String], tokenizer: Tokenizer, seqLen: Int, maxTokensPerDocument: Int = 0) -> [TrainingSequence] {
         var out = [TrainingSequence]()
         for (d, text) in documents.enumerated() {
-            let ids = tokenizer.encode(text, addSpecialTokens: true)
+            var ids = tokenizer.encode(text, addSpecialTokens: true)
+            if maxTokensPerDocument > 0 && ids.count > maxTokensPerDocument { ids = Array(ids.prefix(maxTokensPerDocument)) }
             var start = 0
             while start + 1 < ids.count {
                 let end = min(ids.count, start + seqLen + 1)
