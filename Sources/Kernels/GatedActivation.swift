@@ -61,11 +61,39 @@ public enum GatedActivation: String, Codable {
     /// those are no longer needed; they are read before being written element by element).
     public func backward(dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, dA: UnsafePointer<Float>,
                          gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
+        let rg = UnsafeRawPointer(gate), ru = UnsafeRawPointer(up), rd = UnsafeRawPointer(dA)
+        let wg = UnsafeMutableRawPointer(dGate), wu = UnsafeMutableRawPointer(dUp)
+        var i = 0
+        while i + 8 <= count {
+            let g = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let u = ru.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let da = rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let av: SIMD8<Float>, d: SIMD8<Float>
+            switch self {
+            case .swiglu:
+                let sg = 1 / (1 + FastMath.exp(-g))
+                av = g * sg
+                d = sg * (1 + g * (1 - sg))
+            case .gegluTanh:
+                let k: Float = 0.7978845608028654
+                let g2: SIMD8<Float> = g * g
+                let inner: SIMD8<Float> = (2 * k) * (g + 0.044715 * g2 * g)
+                let t: SIMD8<Float> = 1 - 2 / (FastMath.exp(inner) + 1)
+                let half: SIMD8<Float> = 0.5 * (1 + t)
+                av = half * g
+                let slope: SIMD8<Float> = k * (1 + 0.134145 * g2)
+                d = half + 0.5 * g * (1 - t * t) * slope
+            }
+            wg.storeBytes(of: da * u * d, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            wu.storeBytes(of: da * av, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             let (av, d) = actAndDerivative(gate[i])
             let u = up[i], da = dA[i]
             dGate[i] = da * u * d
             dUp[i] = da * av
+            i += 1
         }
     }
 }

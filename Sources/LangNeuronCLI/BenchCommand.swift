@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Models
+import Training
 
 /// `langneuron bench`: throughput against this machine's sgemm peak.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure throughput (tokens/s, GFLOP/s, fraction of sgemm peak).",
-        subcommands: [Forward.self])
+        subcommands: [Forward.self, Train.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Prefill throughput of a full forward pass with the output head on every token (scoring).")
@@ -17,7 +18,9 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let peak = SgemmPeak.measure(size: 1024, seconds: 1.5)
+            // The peak is measured before and after (best of both): on a shared machine one reading
+            // can be taken while something else runs.
+            var peak = SgemmPeak.measure(size: 2048, seconds: 2)
             if !json { print(String(format: "sgemm peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak.gflops, BLAS.coreName, BLAS.threads)) }
             var rows = [[String: Any]]()
             for spec in models.split(separator: ",").map(String.init) {
@@ -41,6 +44,91 @@ struct BenchCommand: ParsableCommand {
                                  spec as NSString, tokens, Double(tokens) / best, gflops, 100 * gflops / peak.gflops))
                 }
             }
+            let after = SgemmPeak.measure(size: 2048, seconds: 2)
+            if after.gflops > peak.gflops {
+                peak = after
+                for i in rows.indices { rows[i]["peak_gflops"] = peak.gflops; rows[i]["fraction_of_peak"] = (rows[i]["gflops"] as! Double) / peak.gflops }
+            }
+            if !json { print(String(format: "sgemm peak, best of before and after: %.1f GFLOP/s", peak.gflops)) }
+            if json { try printJSON(["sgemm_gflops": peak.gflops, "blas_core": BLAS.coreName, "threads": BLAS.threads, "results": rows]) }
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Training throughput (forward + backward + sparse AdamW) on one sequence, with a paper-sized random neuron set.",
+            discussion: "The neuron set has --per-matrix units per layer in each of attn_q, attn_k, attn_v and ffn (the authors train at most 100 per matrix), training q/k/v rows, ffn_up rows and ffn_down columns.")
+        @Option(help: "Comma-separated models.") var models = "gemma3-270m,smollm2-135m"
+        @Option(help: "Tokens per sequence.") var tokens = 512
+        @Option(help: "Neurons per matrix per layer.") var perMatrix = 100
+        @Option(help: "Timed steps (best is reported).") var repeats = 3
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            // The peak is measured before and after (best of both): on a shared machine one reading
+            // can be taken while something else runs.
+            var peak = SgemmPeak.measure(size: 2048, seconds: 2)
+            if !json { print(String(format: "sgemm peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak.gflops, BLAS.coreName, BLAS.threads)) }
+            var rows = [[String: Any]]()
+            for spec in models.split(separator: ",").map(String.init) {
+                let m = try loadModel(spec, quiet: json)
+                let c = m.config
+                var rng = SplitMix64(seed: 7)
+                func pick(_ n: Int, of total: Int) -> [Int] {
+                    var pool = Array(0..<total)
+                    for i in 0..<min(n, total) { pool.swapAt(i, i + Int(rng.next() % UInt64(total - i))) }
+                    return Array(pool.prefix(min(n, total))).sorted()
+                }
+                var slices = TrainableSlices(layers: c.layers)
+                for l in 0..<c.layers {
+                    slices.set(layer: l, .attnQ, pick(perMatrix, of: c.qDim))
+                    slices.set(layer: l, .attnK, pick(perMatrix, of: c.kvDim))
+                    slices.set(layer: l, .attnV, pick(perMatrix, of: c.kvDim))
+                    let f = pick(perMatrix, of: c.ffn)
+                    slices.set(layer: l, .ffnUp, f)
+                    slices.set(layer: l, .ffnDown, f)
+                }
+                let ids = (0..<(tokens + 1)).map { _ in Int32(rng.next() % UInt64(m.tokenizer.vocabularySize)) }
+                let inputs = Array(ids.dropLast()), targets = Array(ids.dropFirst())
+                let ws = TrainingWorkspace(config: c, maxTokens: tokens)
+                let grads = SliceBuffers(slices: slices, config: c)
+                let adam = SparseAdamW(settings: OptimizerSettings(), slices: slices, model: m.transformer)
+                var best = Double.infinity
+                for i in 0...max(1, repeats) { // the first step warms up
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    grads.zero()
+                    _ = try m.transformer.lossAndGradients(tokens: inputs, targets: targets, grads: grads,
+                                                           gradientScale: 1 / Float(tokens), workspace: ws)
+                    adam.clip(grads)
+                    adam.update(grads, lr: 1e-6, model: m.transformer)
+                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    if i > 0 { best = min(best, dt) }
+                }
+                let params = slices.parameterCount(c)
+                let flops = FlopCount.trainingStep(c, tokens: tokens, trainableParameters: params)
+                let full = FlopCount.fullGradientStep(c, tokens: tokens)
+                let gflops = flops / best / 1e9
+                let row: [String: Any] = [
+                    "model": spec, "tokens": tokens, "trainable_parameters": params, "seconds": best,
+                    "tokens_per_s": Double(tokens) / best, "gflops": gflops, "peak_gflops": peak.gflops,
+                    "fraction_of_peak": gflops / peak.gflops, "gflop_per_step": flops / 1e9,
+                    "full_gradient_gflop_per_step": full / 1e9,
+                    "full_gradient_tokens_per_s_at_same_gflops": Double(tokens) / (full / (gflops * 1e9)),
+                    "peak_rss_mb": Trainer.peakRSSMB(),
+                ]
+                rows.append(row)
+                if !json {
+                    print(String(format: "%-14@ %5d tokens  %6.1f tokens/s  %6.1f GFLOP/s  %4.0f%% of peak  (%.0f GFLOP/step sparse vs %.0f with full weight gradients: %.0f tokens/s at this rate; %d trainable parameters, peak RSS %.0f MB)",
+                                 spec as NSString, tokens, Double(tokens) / best, gflops, 100 * gflops / peak.gflops,
+                                 flops / 1e9, full / 1e9, Double(tokens) / (full / (gflops * 1e9)), params, Trainer.peakRSSMB()))
+                }
+            }
+            let after = SgemmPeak.measure(size: 2048, seconds: 2)
+            if after.gflops > peak.gflops {
+                peak = after
+                for i in rows.indices { rows[i]["peak_gflops"] = peak.gflops; rows[i]["fraction_of_peak"] = (rows[i]["gflops"] as! Double) / peak.gflops }
+            }
+            if !json { print(String(format: "sgemm peak, best of before and after: %.1f GFLOP/s", peak.gflops)) }
             if json { try printJSON(["sgemm_gflops": peak.gflops, "blas_core": BLAS.coreName, "threads": BLAS.threads, "results": rows]) }
         }
     }

@@ -27,10 +27,10 @@ public final class TrainingWorkspace {
     let dX, dT, dH, dQ, dK, dV, dZ, dGate, dUp, dA, attnScratch, gather, logits: FloatBuffer
     let headRows: Int
 
-    public init(config c: ModelConfig, maxTokens T: Int, headRows: Int = 64) {
+    public init(config c: ModelConfig, maxTokens T: Int, headRows: Int = 256) {
         self.c = c
         maxTokens = T
-        self.headRows = headRows
+        self.headRows = max(1, min(headRows, T))
         saved = (0..<c.layers).map { _ in Saved(c, T) }
         let d = c.hidden
         xFinal = FloatBuffer(count: T * d); rstdF = FloatBuffer(count: T); hF = FloatBuffer(count: T * d)
