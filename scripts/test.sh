@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test in release mode (numeric Swift code is ~30x slower in debug builds; the
-# tests that touch real models need release). Sets up the machine first (Debian packages,
-# default models) via scripts/bootstrap.sh. Extra arguments go to `swift test`, e.g.
-#   scripts/test.sh --filter ReferenceTests
+# Runs every test in release mode (numeric Swift code is ~30x slower in debug builds; the tests
+# that touch real models need release). Sets up the machine first: Debian packages via
+# scripts/bootstrap.sh, then the default models with the tool this script builds (one build,
+# not two). Extra arguments go to `swift test`, e.g.  scripts/test.sh --filter ReferenceTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh --no-models
 # -enable-testing lets tests use @testable imports in a release build.
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --build-tests
+.build/release/langneuron models fetch
 swift test "${flags[@]}" --skip-build "$@"
