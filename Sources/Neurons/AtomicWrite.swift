@@ -7,13 +7,18 @@ func writeAtomically(_ data: Data, to url: URL) throws {
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
         try data.write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
-        }
+        try renameReplacing(tmp, url)
     } catch {
         try? FileManager.default.removeItem(at: tmp)
         throw NeuronsError.writeFailed(path: url.path, reason: error.localizedDescription)
+    }
+}
+
+/// POSIX rename: atomically replaces `dst` if it exists (Foundation's `replaceItemAt` fails on
+/// Linux when the destination exists).
+func renameReplacing(_ src: URL, _ dst: URL) throws {
+    guard rename(src.path, dst.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        throw NeuronsError.writeFailed(path: dst.path, reason: reason)
     }
 }

@@ -69,11 +69,7 @@ public final class ScoreDumpWriter {
             try r.close()
             try w.close()
             try? FileManager.default.removeItem(at: dataURL)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-            } else {
-                try FileManager.default.moveItem(at: tmp, to: url)
-            }
+            try renameReplacing(tmp, url)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             try? FileManager.default.removeItem(at: dataURL)

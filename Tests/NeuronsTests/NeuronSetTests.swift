@@ -23,7 +23,7 @@ final class NeuronSetTests: XCTestCase {
     func sample() -> NeuronSet {
         var s = NeuronSet(fingerprint: "abc", language: "vi", sizes: sizes,
                           layers: [0: LayerMask(attnQ: [3, 1], attnV: [2], ffn: [15, 0]), 2: LayerMask(attnOutput: [7])])
-        s.extra["selection"] = .object(["consistency": .double(0.5), "top_k_ffn": .int(4)])
+        s.extra["selection"] = .object(["consistency": .double(0.5), "top_k_ffn": .int(4), "epsilon": .double(2.0), "tiny": .double(1e-7)])
         return s
     }
 
@@ -38,11 +38,15 @@ final class NeuronSetTests: XCTestCase {
         XCTAssertEqual(loaded.count(layer: 0, structure: .attnQ), 2)
         XCTAssertEqual(loaded.totalCount, 6)
         let u2 = dir.appendingPathComponent("b.json")
+        try Data("old contents".utf8).write(to: u2)
+        try loaded.write(to: u2)
         try loaded.write(to: u2)
         XCTAssertEqual(try Data(contentsOf: u), try Data(contentsOf: u2), "same set → same bytes")
         let json = String(decoding: try Data(contentsOf: u), as: UTF8.self)
         XCTAssertTrue(json.contains("\"statistics\""))
         XCTAssertTrue(json.contains("\"share\""))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "no temporary files left behind")
     }
 
     func testUnknownKeysSurvive() throws {

@@ -121,6 +121,7 @@ final class SelectionTests: XCTestCase {
     func testScoreDumpIsReadableSafetensors() throws {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: u) }
+        try Data("an older file".utf8).write(to: u)
         let w = try ScoreDumpWriter(url: u)
         try w.append("doc0.layer0.ffn", [1, 2.5, -3])
         try w.append("doc0.layer0.attn_q", [0.125])
