@@ -33,7 +33,7 @@ enum QKSoftmaxKernel {
             var off = j * 4
             for s in 0..<n {
                 let d = rd.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self)
-                let x = VectorExp.expNonPositive(c * d - shift)
+                let x = FastMath.expNonPositive(c * d - shift)
                 rx.storeBytes(of: x, toByteOffset: off, as: SIMD8<Float>.self)
                 zs += p[s] * x
                 off += rowBytes

@@ -7,41 +7,35 @@ import Models
 public enum SliceParameters {
     /// Copies the current values of every trainable slice into `out`.
     public static func gather(_ model: Transformer, into out: SliceBuffers) {
-        out.forEach { l, t, buf in
-            let w = model.weights.layers[l].tensor(t.blockTensor)!
-            let idx = out.slices.indices(layer: l, t)
-            let c = model.config
-            if t.isColumnSlice {
-                let inDim = t == .attnOutput ? c.qDim : c.ffn
-                let rows = c.hidden
-                for (i, col) in idx.enumerated() {
-                    for r in 0..<rows { buf[i * rows + r] = w[r * inDim + col] }
-                }
-            } else {
-                let len = c.hidden
-                for (i, row) in idx.enumerated() {
-                    (buf.pointer + i * len).update(from: w.pointer + row * len, count: len)
-                }
-            }
-        }
+        transfer(model, out, intoModel: false)
     }
 
     /// Writes the packed slice values of `values` into the model's weights.
     public static func scatter(_ values: SliceBuffers, into model: Transformer) {
-        values.forEach { l, t, buf in
-            let w = model.weights.layers[l].tensor(t.blockTensor)!
-            let idx = values.slices.indices(layer: l, t)
-            let c = model.config
+        transfer(model, values, intoModel: true)
+    }
+
+    private static func transfer(_ model: Transformer, _ packed: SliceBuffers, intoModel: Bool) {
+        let c = model.config
+        packed.forEach { l, t, buf in
+            guard let w = model.weights.layers[l].tensor(t.blockTensor) else { return }
+            let idx = packed.slices.indices(layer: l, t)
+            let len = t.sliceLength(c)
             if t.isColumnSlice {
-                let inDim = t == .attnOutput ? c.qDim : c.ffn
-                let rows = c.hidden
+                // column `col` of a [len, inDim] matrix: stride inDim
+                let inDim = t.unitCount(c)
                 for (i, col) in idx.enumerated() {
-                    for r in 0..<rows { w[r * inDim + col] = buf[i * rows + r] }
+                    for r in 0..<len {
+                        if intoModel { w[r * inDim + col] = buf[i * len + r] } else { buf[i * len + r] = w[r * inDim + col] }
+                    }
                 }
             } else {
-                let len = c.hidden
                 for (i, row) in idx.enumerated() {
-                    (w.pointer + row * len).update(from: buf.pointer + i * len, count: len)
+                    if intoModel {
+                        (w.pointer + row * len).update(from: buf.pointer + i * len, count: len)
+                    } else {
+                        (buf.pointer + i * len).update(from: w.pointer + row * len, count: len)
+                    }
                 }
             }
         }
