@@ -18,13 +18,7 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            // The peak is measured before and after (best of both): on a shared machine one reading
-            // can be taken while something else runs.
-            var peak = SgemmPeak.measure(size: 2048, seconds: 2)
-            if !json { print(String(format: "sgemm peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak.gflops, BLAS.coreName, BLAS.threads)) }
-            var rows = [[String: Any]]()
-            for spec in models.split(separator: ",").map(String.init) {
-                let m = try loadModel(spec, quiet: json)
+            try runBenchmark(models: models, json: json) { spec, m in
                 var rng = SplitMix64(seed: 1)
                 let ids = (0..<tokens).map { _ in Int32(rng.next() % UInt64(m.tokenizer.vocabularySize)) }
                 _ = try m.transformer.score(ids) // warm-up: page in weights, grow buffers
@@ -35,22 +29,8 @@ struct BenchCommand: ParsableCommand {
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 let flops = FlopCount.forward(m.config, tokens: tokens)
-                let gflops = flops / best / 1e9
-                let row: [String: Any] = ["model": spec, "tokens": tokens, "seconds": best, "tokens_per_s": Double(tokens) / best,
-                                          "gflops": gflops, "peak_gflops": peak.gflops, "fraction_of_peak": gflops / peak.gflops]
-                rows.append(row)
-                if !json {
-                    print(String(format: "%-14@ %5d tokens  %7.1f tokens/s  %6.1f GFLOP/s  %4.0f%% of sgemm peak",
-                                 spec as NSString, tokens, Double(tokens) / best, gflops, 100 * gflops / peak.gflops))
-                }
+                return (["model": spec, "tokens": tokens, "seconds": best, "tokens_per_s": Double(tokens) / best], flops / best / 1e9, "")
             }
-            let after = SgemmPeak.measure(size: 2048, seconds: 2)
-            if after.gflops > peak.gflops {
-                peak = after
-                for i in rows.indices { rows[i]["peak_gflops"] = peak.gflops; rows[i]["fraction_of_peak"] = (rows[i]["gflops"] as! Double) / peak.gflops }
-            }
-            if !json { print(String(format: "sgemm peak, best of before and after: %.1f GFLOP/s", peak.gflops)) }
-            if json { try printJSON(["sgemm_gflops": peak.gflops, "blas_core": BLAS.coreName, "threads": BLAS.threads, "results": rows]) }
         }
     }
 
@@ -65,13 +45,7 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            // The peak is measured before and after (best of both): on a shared machine one reading
-            // can be taken while something else runs.
-            var peak = SgemmPeak.measure(size: 2048, seconds: 2)
-            if !json { print(String(format: "sgemm peak %.1f GFLOP/s (OpenBLAS %@, %d threads)", peak.gflops, BLAS.coreName, BLAS.threads)) }
-            var rows = [[String: Any]]()
-            for spec in models.split(separator: ",").map(String.init) {
-                let m = try loadModel(spec, quiet: json)
+            try runBenchmark(models: models, json: json) { spec, m in
                 let c = m.config
                 var rng = SplitMix64(seed: 7)
                 func pick(_ n: Int, of total: Int) -> [Int] {
@@ -110,26 +84,47 @@ struct BenchCommand: ParsableCommand {
                 let gflops = flops / best / 1e9
                 let row: [String: Any] = [
                     "model": spec, "tokens": tokens, "trainable_parameters": params, "seconds": best,
-                    "tokens_per_s": Double(tokens) / best, "gflops": gflops, "peak_gflops": peak.gflops,
-                    "fraction_of_peak": gflops / peak.gflops, "gflop_per_step": flops / 1e9,
+                    "tokens_per_s": Double(tokens) / best, "gflop_per_step": flops / 1e9,
                     "full_gradient_gflop_per_step": full / 1e9,
                     "full_gradient_tokens_per_s_at_same_gflops": Double(tokens) / (full / (gflops * 1e9)),
                     "peak_rss_mb": Trainer.peakRSSMB(),
                 ]
-                rows.append(row)
-                if !json {
-                    print(String(format: "%-14@ %5d tokens  %6.1f tokens/s  %6.1f GFLOP/s  %4.0f%% of peak  (%.0f GFLOP/step sparse vs %.0f with full weight gradients: %.0f tokens/s at this rate; %d trainable parameters, peak RSS %.0f MB)",
-                                 spec as NSString, tokens, Double(tokens) / best, gflops, 100 * gflops / peak.gflops,
-                                 flops / 1e9, full / 1e9, Double(tokens) / (full / (gflops * 1e9)), params, Trainer.peakRSSMB()))
-                }
+                let note = String(format: "(%.0f GFLOP/step sparse vs %.0f with full weight gradients: %.0f tokens/s at this rate; %d trainable parameters, peak RSS %.0f MB)",
+                                  flops / 1e9, full / 1e9, Double(tokens) / (full / (gflops * 1e9)), params, Trainer.peakRSSMB())
+                return (row, gflops, note)
             }
-            let after = SgemmPeak.measure(size: 2048, seconds: 2)
-            if after.gflops > peak.gflops {
-                peak = after
-                for i in rows.indices { rows[i]["peak_gflops"] = peak.gflops; rows[i]["fraction_of_peak"] = (rows[i]["gflops"] as! Double) / peak.gflops }
-            }
-            if !json { print(String(format: "sgemm peak, best of before and after: %.1f GFLOP/s", peak.gflops)) }
-            if json { try printJSON(["sgemm_gflops": peak.gflops, "blas_core": BLAS.coreName, "threads": BLAS.threads, "results": rows]) }
+        }
+    }
+}
+
+/// Runs `body` for each model and reports tokens/s, GFLOP/s and the fraction of the sgemm peak.
+/// The peak is measured before and after (best of both): on a shared machine one reading can be
+/// taken while something else runs. `body` returns the row's fields, its GFLOP/s, and a note.
+func runBenchmark(models: String, json: Bool,
+                  _ body: (String, LoadedModel) throws -> ([String: Any], Double, String)) throws {
+    var peak = SgemmPeak.measure(size: 2048, seconds: 2).gflops
+    var rows = [[String: Any]]()
+    for spec in models.split(separator: ",").map(String.init) {
+        let m = try loadModel(spec, quiet: json)
+        var (row, gflops, note) = try body(spec, m)
+        row["gflops"] = gflops
+        rows.append(row)
+        if !json {
+            print(String(format: "%-14@ %5d tokens  %7.1f tokens/s  %6.1f GFLOP/s  %@", spec as NSString, row["tokens"] as? Int ?? 0,
+                         row["tokens_per_s"] as? Double ?? 0, gflops, note as NSString))
+        }
+    }
+    peak = max(peak, SgemmPeak.measure(size: 2048, seconds: 2).gflops)
+    for i in rows.indices {
+        rows[i]["peak_gflops"] = peak
+        rows[i]["fraction_of_peak"] = (rows[i]["gflops"] as? Double ?? 0) / peak
+    }
+    if json {
+        try printJSON(["sgemm_gflops": peak, "blas_core": BLAS.coreName, "threads": BLAS.threads, "results": rows])
+    } else {
+        print(String(format: "sgemm peak (OpenBLAS %@, %d threads, best of before and after): %.1f GFLOP/s", BLAS.coreName, BLAS.threads, peak))
+        for r in rows {
+            print(String(format: "  %-14@ %4.0f%% of peak", (r["model"] as? String ?? "") as NSString, 100 * (r["fraction_of_peak"] as? Double ?? 0)))
         }
     }
 }
