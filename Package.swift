@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelIO", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "ModelIO", "Training", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
         .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "Tokenizers", "TestSupport"]),
