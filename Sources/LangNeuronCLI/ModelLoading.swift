@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Models
 import Store
 import Training
@@ -13,8 +14,8 @@ func loadModel(_ spec: String, deltas: [String] = [], quiet: Bool = false) throw
         if !quiet { printError("merged in memory: \(deltas.joined(separator: ", "))") }
     }
     if !quiet {
-        printError(String(format: "loaded %@ (%@, %d layers) in %.1f s", resolved.url.lastPathComponent,
-                          model.config.architecture.rawValue, model.config.layers, model.loadSeconds))
+        printError(String(format: "loaded %@ (%@, %d layers) in %.1f s; OpenBLAS %@ kernel, %d threads", resolved.url.lastPathComponent,
+                          model.config.architecture.rawValue, model.config.layers, model.loadSeconds, BLAS.coreName, BLAS.threads))
     }
     return model
 }
