@@ -17,6 +17,7 @@ struct DetectCommand: ParsableCommand {
         """)
 
     @Argument(help: "Model: a default name, a GGUF file or a Hugging Face directory.") var model: String
+    @Option(name: .customLong("delta"), help: "Merge a delta in memory first (path or path:scale; repeatable).") var deltas: [String] = []
     @Option(help: "Corpus: a Wikipedia dump (.xml, .bz2, .zst), JSON lines, plain text (one document per line), or a data-set name (wiki-vi, plnd-en, …). Documents under 200 characters are skipped.") var corpus: String
     @Option(help: "Language code recorded in the set (e.g. vi).") var language: String
     @Option(help: "Number of documents to use (the first N non-blank lines).") var documents: Int
@@ -43,7 +44,7 @@ struct DetectCommand: ParsableCommand {
         try options.validate()
         let docs = try loadDocuments(path: try resolveCorpus(corpus).path, count: documents, minChars: 200)
         if docs.count < documents { printError("note: \(corpus) has only \(docs.count) documents; using all of them") }
-        let m = try loadModel(model, quiet: false)
+        let m = try loadModel(model, deltas: deltas, quiet: false)
         let excluded = try exclude.map { path -> NeuronSet in
             let s = try NeuronSet.load(url: URL(fileURLWithPath: path))
             try s.validate(against: m.config, fingerprint: m.fingerprint)

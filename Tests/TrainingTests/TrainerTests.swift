@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import ModelIO
 import Models
 import TestSupport
 import Tokenizers
@@ -113,6 +114,25 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try trained.transformer.score(ids).meanNLL, before, accuracy: 1e-5, "subtracting reverts")
         XCTAssertThrowsError(try delta.apply(to: trained.transformer, fingerprint: "deadbeef", path: "delta.safetensors")) { e in
             XCTAssertTrue(e.localizedDescription.contains("delta.safetensors"))
+        }
+    }
+
+    func testCorruptOrTruncatedDeltaIsRejected() throws {
+        let out = tmp.appendingPathComponent("run")
+        _ = try train(output: out)
+        let m = try loadTiny()
+        let good = try Data(contentsOf: out.appendingPathComponent("delta.safetensors"))
+        let bad = tmp.appendingPathComponent("bad.safetensors")
+        for broken in [good.prefix(good.count - 100), good.prefix(5), Data("not a delta at all".utf8)] {
+            try broken.write(to: bad)
+            XCTAssertThrowsError(try DeltaFile.read(url: bad, config: m.config)) { e in
+                XCTAssertTrue(e.localizedDescription.contains(bad.path), e.localizedDescription)
+            }
+        }
+        // a well-formed safetensors file that is not a delta
+        try SafetensorsWriter.write(tensors: [.init(name: "x", shape: [1], floats: [1])], metadata: ["format": "pt"], to: bad)
+        XCTAssertThrowsError(try DeltaFile.read(url: bad, config: m.config)) { e in
+            XCTAssertTrue(e.localizedDescription.contains("langneuron.delta/1"), e.localizedDescription)
         }
     }
 
