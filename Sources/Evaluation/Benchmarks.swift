@@ -1,0 +1,193 @@
+import Foundation
+import Models
+import Tokenizers
+
+/// Errors reading benchmark files.
+public enum EvaluationError: LocalizedError {
+    case badFile(path: String, reason: String)
+    case unsupportedLanguage(task: String, language: String, supported: [String])
+
+    public var errorDescription: String? {
+        switch self {
+        case let .badFile(path, reason):
+            return "\(path): \(reason). Fetch the data set again with `langneuron data fetch`."
+        case let .unsupportedLanguage(task, language, supported):
+            return "\(task) has no '\(language)' file. Languages: \(supported.joined(separator: ", "))."
+        }
+    }
+}
+
+/// Score of one task in one language.
+public struct TaskResult: Codable, Equatable {
+    public let task: String
+    public let language: String
+    public let n: Int
+    /// Exact match (XQuAD) or accuracy (MGSM, multiple choice), in [0, 1].
+    public let accuracy: Double
+    /// Token F1 (XQuAD only).
+    public let f1: Double?
+    public let shots: Int
+}
+
+/// One extractive-QA item.
+public struct QAItem: Equatable {
+    public let context: String
+    public let question: String
+    public let answers: [String]
+    public init(context: String, question: String, answers: [String]) {
+        self.context = context; self.question = question; self.answers = answers
+    }
+}
+
+/// Prompt words per language, so that the few-shot prompt is written in the target language.
+public enum PromptWords {
+    static let table: [String: (context: String, question: String, answer: String)] = [
+        "en": ("Context", "Question", "Answer"), "vi": ("Ngữ cảnh", "Câu hỏi", "Trả lời"),
+        "zh": ("上下文", "问题", "答案"), "de": ("Kontext", "Frage", "Antwort"), "es": ("Contexto", "Pregunta", "Respuesta"),
+        "ru": ("Контекст", "Вопрос", "Ответ"), "ar": ("السياق", "السؤال", "الإجابة"), "el": ("Πλαίσιο", "Ερώτηση", "Απάντηση"),
+        "hi": ("संदर्भ", "प्रश्न", "उत्तर"), "ro": ("Context", "Întrebare", "Răspuns"), "th": ("บริบท", "คำถาม", "คำตอบ"),
+        "tr": ("Bağlam", "Soru", "Cevap"), "fr": ("Contexte", "Question", "Réponse"), "ja": ("文脈", "質問", "答え"),
+        "bn": ("প্রসঙ্গ", "প্রশ্ন", "উত্তর"), "sw": ("Muktadha", "Swali", "Jibu"), "te": ("సందర్భం", "ప్రశ్న", "సమాధానం"),
+    ]
+
+    public static func words(_ language: String) -> (context: String, question: String, answer: String) {
+        table[language] ?? table["en"]!
+    }
+}
+
+public enum Benchmarks {
+    /// Reads an XQuAD / SQuAD v1.1 JSON file, in file order.
+    public static func loadXQuAD(url: URL) throws -> [QAItem] {
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let articles = root["data"] as? [[String: Any]] else {
+            throw EvaluationError.badFile(path: url.path, reason: "not SQuAD-format JSON (no 'data' list)")
+        }
+        var items = [QAItem]()
+        for a in articles {
+            for p in a["paragraphs"] as? [[String: Any]] ?? [] {
+                guard let ctx = p["context"] as? String else { continue }
+                for qa in p["qas"] as? [[String: Any]] ?? [] {
+                    guard let q = qa["question"] as? String else { continue }
+                    let answers = (qa["answers"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+                    if !answers.isEmpty { items.append(QAItem(context: ctx, question: q, answers: answers)) }
+                }
+            }
+        }
+        guard !items.isEmpty else { throw EvaluationError.badFile(path: url.path, reason: "no questions with answers") }
+        return items
+    }
+
+    /// Reads an MGSM TSV (`question<TAB>answer`).
+    public static func loadMGSM(url: URL) throws -> [(question: String, answer: Double)] {
+        guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
+            throw EvaluationError.badFile(path: url.path, reason: "cannot be read as UTF-8")
+        }
+        var rows = [(String, Double)]()
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            let parts = line.split(separator: "\t")
+            guard parts.count >= 2, let a = Double(parts.last!.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")) else {
+                throw EvaluationError.badFile(path: url.path, reason: "line \(i + 1) is not 'question<TAB>number'")
+            }
+            rows.append((parts.dropLast().joined(separator: "\t"), a))
+        }
+        return rows
+    }
+
+    /// The few-shot XQuAD prompt: `shots` exemplars (items from other paragraphs), then the question.
+    public static func xquadPrompt(_ item: QAItem, exemplars: [QAItem], language: String) -> String {
+        let w = PromptWords.words(language)
+        var s = ""
+        for e in exemplars {
+            s += "\(w.context): \(e.context)\n\(w.question): \(e.question)\n\(w.answer): \(e.answers[0])\n\n"
+        }
+        return s + "\(w.context): \(item.context)\n\(w.question): \(item.question)\n\(w.answer):"
+    }
+
+    public static func mgsmPrompt(_ question: String, exemplars: [(question: String, answer: Double)], language: String) -> String {
+        let w = PromptWords.words(language)
+        var s = ""
+        for e in exemplars { s += "\(w.question): \(e.question)\n\(w.answer): \(formatNumber(e.answer))\n\n" }
+        return s + "\(w.question): \(question)\n\(w.answer):"
+    }
+
+    static func formatNumber(_ x: Double) -> String {
+        x == x.rounded() ? String(Int(x)) : String(x)
+    }
+
+    /// Greedy continuation up to the first newline (or `maxTokens`).
+    public static func answer(model: Transformer, tokenizer: Tokenizer, prompt: String, maxTokens: Int) throws -> String {
+        let ids = tokenizer.encode(prompt, addSpecialTokens: true)
+        var out = [Int32]()
+        var stops = Set<Int32>()
+        if let e = tokenizer.eosTokenID { stops.insert(e) }
+        _ = try model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: stops) { id in
+            out.append(id)
+            return !tokenizer.decode(out, skipSpecialTokens: true).contains("\n")
+        }
+        let text = tokenizer.decode(out, skipSpecialTokens: true)
+        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
+    /// XQuAD: the first `shots` questions (from the first paragraphs) are the exemplars; the next
+    /// `limit` questions whose paragraph is not an exemplar's are scored.
+    public static func runXQuAD(model: Transformer, tokenizer: Tokenizer, items: [QAItem], language: String,
+                                shots: Int = 2, limit: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
+        let exemplars = Array(items.prefix(shots))
+        let used = Set(exemplars.map(\.context))
+        let scored = Array(items.dropFirst(shots).filter { !used.contains($0.context) }.prefix(limit))
+        var em = 0.0, f1 = 0.0
+        for (i, item) in scored.enumerated() {
+            let pred = try answer(model: model, tokenizer: tokenizer, prompt: xquadPrompt(item, exemplars: exemplars, language: language), maxTokens: 32)
+            em += AnswerMetrics.exactMatch(pred, item.answers)
+            f1 += AnswerMetrics.f1(pred, item.answers, language: language)
+            progress(i + 1, scored.count)
+        }
+        let n = max(1, scored.count)
+        return TaskResult(task: "xquad", language: language, n: scored.count, accuracy: em / Double(n), f1: f1 / Double(n), shots: shots)
+    }
+
+    /// MGSM: the first `shots` problems are the exemplars (never scored); the next `limit` are scored
+    /// by the first number of the greedy answer.
+    public static func runMGSM(model: Transformer, tokenizer: Tokenizer, rows: [(question: String, answer: Double)], language: String,
+                               shots: Int = 4, limit: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
+        let exemplars = Array(rows.prefix(shots))
+        let scored = Array(rows.dropFirst(shots).prefix(limit))
+        var correct = 0
+        for (i, r) in scored.enumerated() {
+            let pred = try answer(model: model, tokenizer: tokenizer, prompt: mgsmPrompt(r.question, exemplars: exemplars, language: language), maxTokens: 16)
+            if let x = AnswerMetrics.firstNumber(pred), abs(x - r.answer) < 1e-6 { correct += 1 }
+            progress(i + 1, scored.count)
+        }
+        return TaskResult(task: "mgsm", language: language, n: scored.count, accuracy: Double(correct) / Double(max(1, scored.count)), f1: nil, shots: shots)
+    }
+}
+
+/// Multiple-choice scoring by log-likelihood, so that X-CSQA-style tasks can be added as data.
+public enum MultipleChoice {
+    /// Log-probability of `option` as a continuation of `prompt`: the sum over the option's tokens,
+    /// and the mean per token. The option is tokenised together with the prompt (so word boundaries
+    /// come out as the tokenizer would produce them) and its tokens are those after the prompt's.
+    public static func logLikelihood(model: Transformer, tokenizer: Tokenizer, prompt: String, option: String) throws -> (sum: Double, mean: Double) {
+        let promptIDs = tokenizer.encode(prompt, addSpecialTokens: true)
+        let all = tokenizer.encode(prompt + option, addSpecialTokens: true)
+        var shared = 0
+        while shared < min(promptIDs.count, all.count) && promptIDs[shared] == all[shared] { shared += 1 }
+        let start = max(1, shared)
+        guard all.count > start else { return (0, 0) }
+        let s = try model.score(all)
+        let nll = s.nll[(start - 1)...].reduce(0.0) { $0 + Double($1) }
+        return (-nll, -nll / Double(all.count - start))
+    }
+
+    /// Index of the option with the highest (mean, when `normalize`) log-likelihood.
+    public static func choose(model: Transformer, tokenizer: Tokenizer, prompt: String, options: [String], normalize: Bool = false) throws -> Int {
+        var best = 0, bestScore = -Double.infinity
+        for (i, o) in options.enumerated() {
+            let ll = try logLikelihood(model: model, tokenizer: tokenizer, prompt: prompt, option: o)
+            let score = normalize ? ll.mean : ll.sum
+            if score > bestScore { best = i; bestScore = score }
+        }
+        return best
+    }
+}
