@@ -3,18 +3,21 @@ import Corpus
 import Evaluation
 import Foundation
 import Models
+import Store
 import Training
 
-/// `langneuron eval`: perplexity per language on held-out documents, with and without deltas.
+/// `langneuron eval`: perplexity and benchmarks per language, for the model and for delta arms.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Perplexity per language on held-out documents (token-weighted, 95% bootstrap interval).",
+        abstract: "Perplexity (token-weighted, 95% bootstrap interval), XQuAD and MGSM per language, with and without deltas.",
         discussion: """
-        Each language reads its corpus from --corpus LANG=FILE, else the data set wiki-LANG from the data root. \
-        Documents are sampled with the same seeded sampler `train` uses: with --skip-documents N and the \
-        recipe's seed, they are disjoint from the N a recipe trained on. With --delta and --baseline, the \
-        base model is evaluated too and the change is reported.
+        Perplexity reads each language's corpus from --corpus LANG=FILE, else the data set wiki-LANG. Documents \
+        are sampled with the same seeded sampler `train` uses: with --skip-documents N and the recipe's seed they \
+        are disjoint from the N a recipe trained on. XQuAD (extractive QA, SQuAD exact match and F1; character F1 \
+        for zh/ja/th) and MGSM (accuracy on the first number of the answer) use greedy generation with a fixed \
+        few-shot prompt in the target language whose exemplars are the file's first items, never scored. \
+        --arm NAME=DELTA evaluates each delta separately and compares it with the model alone.
         """)
 
     @Argument(help: "Model: a default name, a GGUF file or a Hugging Face directory.")
@@ -23,14 +26,18 @@ struct EvalCommand: ParsableCommand {
     var deltas: [String] = []
     @Flag(help: "Also evaluate the model without the deltas and report the change.")
     var baseline = false
-    @Option(name: .customLong("arm"), help: "NAME=DELTA: evaluate the model with this delta as a separate arm (repeatable); the table compares every arm with the model alone.")
+    @Option(name: .customLong("arm"), help: "NAME=DELTA: evaluate the model with this delta as a separate arm (repeatable).")
     var arms: [String] = []
+    @Option(help: "Comma-separated tasks: ppl, xquad, mgsm.")
+    var tasks = "ppl"
     @Option(help: "Comma-separated language codes.")
     var languages = "vi,en"
-    @Option(name: .customLong("corpus"), help: "LANG=FILE: the corpus for one language (repeatable).")
+    @Option(name: .customLong("corpus"), help: "LANG=FILE: the perplexity corpus for one language (repeatable).")
     var corpora: [String] = []
-    @Option(help: "Documents per language.")
+    @Option(help: "Documents per language (perplexity).")
     var documents = 50
+    @Option(help: "Questions per language and task (XQuAD, MGSM).")
+    var limit = 20
     @Option(help: "Skip the first N documents of the sampling order (those a recipe with `documents: N` trains on).")
     var skipDocuments = 0
     @Option(help: "Sampling seed (use the recipe's data.seed).")
@@ -39,10 +46,14 @@ struct EvalCommand: ParsableCommand {
     var maxTokens = 512
     @Option(help: "Minimum characters of a document.")
     var minChars = 200
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON: {arms: {NAME: {LANG: {ppl, tokens, xquad_em, xquad_f1, mgsm_acc, …}}}}.")
     var json = false
 
     func run() throws {
+        let taskSet = Set(tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        for t in taskSet where !["ppl", "xquad", "mgsm"].contains(t) {
+            throw ValidationError("unknown task '\(t)' (tasks: ppl, xquad, mgsm)")
+        }
         var corpusFor = [String: String]()
         for c in corpora {
             let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
@@ -50,38 +61,70 @@ struct EvalCommand: ParsableCommand {
             corpusFor[parts[0]] = parts[1]
         }
         let langs = languages.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+
+        // Inputs, read once for every arm.
         var docs = [String: [String]]()
+        var xquad = [String: [QAItem]]()
+        var mgsm = [String: [(question: String, answer: Double)]]()
         for lang in langs {
-            let source = try resolveCorpus(corpusFor[lang] ?? "wiki-\(lang)")
-            let isHeldoutFile = corpusFor[lang] != nil
-            let sampler = try DocumentSampler(documents: isHeldoutFile ? 0 : skipDocuments, heldout: documents, seed: seed,
-                                              minChars: minChars, language: lang)
-            let split = try sampler.split(path: source.path)
-            if split.heldout.count < documents {
-                printError("warning: \(lang): \(source.lastPathComponent) gave \(split.heldout.count) documents, fewer than \(documents)")
+            if taskSet.contains("ppl") {
+                let source = try resolveCorpus(corpusFor[lang] ?? "wiki-\(lang)")
+                let isGivenFile = corpusFor[lang] != nil
+                let sampler = try DocumentSampler(documents: isGivenFile ? 0 : skipDocuments, heldout: documents, seed: seed,
+                                                  minChars: minChars, language: lang)
+                let split = try sampler.split(path: source.path)
+                if split.heldout.count < documents {
+                    printError("warning: \(lang): \(source.lastPathComponent) gave \(split.heldout.count) documents, fewer than \(documents)")
+                }
+                docs[lang] = split.heldout.map(\.text)
             }
-            docs[lang] = split.heldout.map(\.text)
+            if taskSet.contains("xquad") {
+                xquad[lang] = try Benchmarks.loadXQuAD(url: benchmarkFile("xquad", "xquad.\(lang).json", lang))
+            }
+            if taskSet.contains("mgsm") {
+                mgsm[lang] = try Benchmarks.loadMGSM(url: benchmarkFile("mgsm", "mgsm_\(lang).tsv", lang))
+            }
         }
         let m = try loadModel(model, quiet: json)
-        func evaluateAll(_ label: String) throws -> [String: PerplexityResult] {
-            var out = [String: PerplexityResult]()
+
+        /// One arm's metrics: language → metric name → value.
+        func evaluateAll(_ label: String) throws -> [String: [String: Double]] {
+            var out = [String: [String: Double]]()
             let progress = ProgressLine()
             for lang in langs {
-                let list = docs[lang] ?? []
-                out[lang] = try Perplexity.evaluate(model: m.transformer, tokenizer: m.tokenizer, documents: list, maxTokens: maxTokens, seed: seed) { d, n in
-                    if !json { progress.update("\(label) \(lang): \(d)/\(n) documents") }
+                var r = [String: Double]()
+                if let list = docs[lang] {
+                    let p = try Perplexity.evaluate(model: m.transformer, tokenizer: m.tokenizer, documents: list, maxTokens: maxTokens, seed: seed) { d, n in
+                        if !json { progress.update("\(label) \(lang) ppl: \(d)/\(n) documents") }
+                    }
+                    r["ppl"] = p.ppl; r["ppl_low"] = p.pplLow; r["ppl_high"] = p.pplHigh
+                    r["tokens"] = Double(p.tokens); r["documents"] = Double(p.documents)
                 }
+                if let items = xquad[lang] {
+                    let t = try Benchmarks.runXQuAD(model: m.transformer, tokenizer: m.tokenizer, items: items, language: lang, limit: limit) { d, n in
+                        if !json { progress.update("\(label) \(lang) xquad: \(d)/\(n) questions") }
+                    }
+                    r["xquad_em"] = t.accuracy; r["xquad_f1"] = t.f1 ?? 0; r["xquad_n"] = Double(t.n)
+                }
+                if let rows = mgsm[lang] {
+                    let t = try Benchmarks.runMGSM(model: m.transformer, tokenizer: m.tokenizer, rows: rows, language: lang, limit: limit) { d, n in
+                        if !json { progress.update("\(label) \(lang) mgsm: \(d)/\(n) problems") }
+                    }
+                    r["mgsm_acc"] = t.accuracy; r["mgsm_n"] = Double(t.n)
+                }
+                out[lang] = r
             }
             progress.finish()
             return out
         }
+
         var armList = [(String, String)]()
         for a in arms {
             let p = a.split(separator: "=", maxSplits: 1).map(String.init)
             guard p.count == 2 else { throw ValidationError("--arm takes NAME=DELTA, got \(a)") }
             armList.append((p[0], p[1]))
         }
-        var columns = [(String, [String: PerplexityResult])]()
+        var columns = [(String, [String: [String: Double]])]()
         if !armList.isEmpty {
             if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
             columns.append(("base", try evaluateAll("base")))
@@ -94,37 +137,46 @@ struct EvalCommand: ParsableCommand {
         } else {
             if baseline && !deltas.isEmpty { columns.append(("base", try evaluateAll("base"))) }
             if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
-            columns.append((deltas.isEmpty ? "model" : "with delta", try evaluateAll(deltas.isEmpty ? "model" : "with delta")))
+            let label = deltas.isEmpty ? "model" : "with delta"
+            columns.append((label, try evaluateAll(label)))
         }
+
         if json {
-            var obj: [String: Any] = ["model_fingerprint": m.fingerprint, "deltas": deltas, "seed": seed, "max_tokens": maxTokens]
             var armsObj = [String: Any]()
-            for (name, r) in columns { armsObj[name] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) }
-            obj["arms"] = armsObj
-            try printJSON(obj)
+            for (name, r) in columns { armsObj[name] = r }
+            try printJSON(["model_fingerprint": m.fingerprint, "deltas": deltas, "seed": seed, "max_tokens": maxTokens,
+                           "tasks": taskSet.sorted(), "limit": limit, "arms": armsObj])
             return
         }
-        if columns.count == 1, let only = columns.first {
-            print("lang   docs  tokens      ppl   95% CI")
-            for lang in langs {
-                guard let r = only.1[lang] else { continue }
-                print(String(format: "%-5@ %5d %7d %8.3f   [%.3f, %.3f]", lang as NSString, r.documents, r.tokens, r.ppl, r.pplLow, r.pplHigh))
-            }
-            return
+        printTable(columns: columns, langs: langs)
+    }
+
+    func benchmarkFile(_ dataset: String, _ file: String, _ lang: String) throws -> URL {
+        do { return try DataRoot.path(forDataset: dataset, file: file) } catch {
+            throw CLIError.badInput("\(dataset) has no file for '\(lang)' (\(error.localizedDescription))")
         }
-        // Comparison table: every column against the first (the model alone).
+    }
+
+    /// Rows: language × metric; columns: arms, with the change against the first column.
+    func printTable(columns: [(String, [String: [String: Double]])], langs: [String]) {
         func pad(_ t: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - t.count)) + t }
-        var header = "lang   docs  tokens " + pad(columns[0].0 + " ppl", 10)
-        for (name, _) in columns.dropFirst() { header += " " + pad(name + " ppl", 12) + " " + pad("change", 8) }
+        let metrics: [(key: String, label: String, percent: Bool)] = [("ppl", "ppl", false), ("xquad_em", "xquad EM", true),
+                                                                      ("xquad_f1", "xquad F1", true), ("mgsm_acc", "mgsm acc", true)]
+        var header = pad("lang", 5) + " " + pad("metric", 9) + " " + pad(columns[0].0, 10)
+        for (name, _) in columns.dropFirst() { header += " " + pad(name, 10) + " " + pad("change", 8) }
         print(header)
         for lang in langs {
-            guard let b = columns[0].1[lang] else { continue }
-            var line = String(format: "%-5@ %5d %7d %10.3f", lang as NSString, b.documents, b.tokens, b.ppl)
-            for (_, r) in columns.dropFirst() {
-                guard let x = r[lang] else { continue }
-                line += String(format: " %12.3f %+7.2f%%", x.ppl, 100 * (x.ppl - b.ppl) / b.ppl)
+            for metric in metrics {
+                guard let b = columns[0].1[lang]?[metric.key] else { continue }
+                func show(_ v: Double) -> String { metric.percent ? String(format: "%.1f%%", 100 * v) : String(format: "%.3f", v) }
+                var line = pad(lang, 5) + " " + pad(metric.label, 9) + " " + pad(show(b), 10)
+                for (_, r) in columns.dropFirst() {
+                    guard let x = r[lang]?[metric.key] else { continue }
+                    let change = metric.percent ? String(format: "%+.1f", 100 * (x - b)) : (b == 0 ? "-" : String(format: "%+.2f%%", 100 * (x - b) / b))
+                    line += " " + pad(show(x), 10) + " " + pad(change, 8)
+                }
+                print(line)
             }
-            print(line)
         }
     }
 }
