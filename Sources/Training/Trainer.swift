@@ -148,6 +148,8 @@ public final class Trainer {
         try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
                            baseFingerprint: model.fingerprint, recipeDigest: digest)
         let elapsed = Date().timeIntervalSince(t0)
+        try AtomicFileWriter.write(Data(LossPlot.svg(history, title: "\(recipe.language) · \(recipe.model)").utf8),
+                                   to: runDirectory.appendingPathComponent("loss.svg"))
         var delta: String?
         if !interrupted {
             var meta = deltaMetadata

@@ -67,6 +67,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("delta.safetensors")),
                        try Data(contentsOf: b.appendingPathComponent("delta.safetensors")))
         XCTAssertEqual(sb.steps, sa.steps)
+        let svg = try String(contentsOf: a.appendingPathComponent("loss.svg"))
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("<polyline"), "a loss curve is drawn")
+        XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "loss and learning rate")
     }
 
     func testInterruptedRunResumesExactly() throws {
