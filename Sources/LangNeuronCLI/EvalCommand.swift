@@ -49,7 +49,24 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print JSON: {arms: {NAME: {LANG: {ppl, tokens, xquad_em, xquad_f1, mgsm_acc, …}}}}.")
     var json = false
 
+    /// One arm's metrics by language (`ppl`, `tokens`, `xquad_em`, `xquad_f1`, `mgsm_acc`, …).
+    typealias ArmMetrics = [String: [String: Double]]
+
     func run() throws {
+        let (columns, fingerprint) = try evaluate()
+        if json {
+            var armsObj = [String: Any]()
+            for (name, r) in columns { armsObj[name] = r }
+            try printJSON(["model_fingerprint": fingerprint, "deltas": deltas, "seed": seed, "max_tokens": maxTokens,
+                           "tasks": tasks.split(separator: ",").map(String.init).sorted(), "limit": limit, "arms": armsObj])
+            return
+        }
+        printTable(columns: columns, langs: languages.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+    }
+
+    /// Evaluates every arm; returns the columns in order (the model alone first when arms are given)
+    /// and the base model's fingerprint.
+    func evaluate() throws -> (columns: [(String, ArmMetrics)], fingerprint: String) {
         let taskSet = Set(tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         for t in taskSet where !["ppl", "xquad", "mgsm"].contains(t) {
             throw ValidationError("unknown task '\(t)' (tasks: ppl, xquad, mgsm)")
@@ -141,14 +158,7 @@ struct EvalCommand: ParsableCommand {
             columns.append((label, try evaluateAll(label)))
         }
 
-        if json {
-            var armsObj = [String: Any]()
-            for (name, r) in columns { armsObj[name] = r }
-            try printJSON(["model_fingerprint": m.fingerprint, "deltas": deltas, "seed": seed, "max_tokens": maxTokens,
-                           "tasks": taskSet.sorted(), "limit": limit, "arms": armsObj])
-            return
-        }
-        printTable(columns: columns, langs: langs)
+        return (columns, m.fingerprint)
     }
 
     func benchmarkFile(_ dataset: String, _ file: String, _ lang: String) throws -> URL {

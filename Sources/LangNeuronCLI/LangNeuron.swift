@@ -13,6 +13,7 @@ struct LangNeuron: ParsableCommand {
             TrainCommand.self,
             MergeCommand.self,
             EvalCommand.self,
+            ExperimentCommand.self,
             BenchCommand.self,
             CorpusCommand.self,
             DataCommand.self,

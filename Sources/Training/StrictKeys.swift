@@ -1,7 +1,7 @@
 import Foundation
 
 /// Rejects keys a recipe block does not define — a typo must not silently fall back to a default.
-enum StrictKeys {
+public enum StrictKeys {
     struct AnyKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
@@ -9,7 +9,7 @@ enum StrictKeys {
         init?(intValue: Int) { return nil }
     }
 
-    static func check(_ decoder: Decoder, _ allowed: [String], block: String) throws {
+    public static func check(_ decoder: Decoder, _ allowed: [String], block: String) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
         for k in c.allKeys where !allowed.contains(k.stringValue) {
             throw TrainingError.unknownRecipeKey(block: block, key: k.stringValue, allowed: allowed)
