@@ -19,6 +19,7 @@ struct LangNeuron: ParsableCommand {
             ModelsCommand.self,
             DetectCommand.self,
             NeuronsCommand.self,
+            AblateCommand.self,
         ]
     )
 }
