@@ -278,7 +278,7 @@ extension DeactivationReport {
             for arm in st.arms {
                 for c in arm.languages {
                     s += "| \(st.stage.rawValue) | \(arm.kind) | \(arm.neurons) | \(c.language) | "
-                    s += String(format: "%.3f | %.3f | %+.2f%% |\n", c.before.ppl, c.after.ppl, c.change)
+                    s += "\(Self.ppl(c.before.ppl)) | \(Self.ppl(c.after.ppl)) | \(Self.fmt(c.change)) |\n"
                 }
                 s += "| \(st.stage.rawValue) | \(arm.kind) | \(arm.neurons) | **ΔEng / Δn-Eng / Δ** | | | "
                 s += "\(Self.fmt(arm.summary.deltaEnglish)) / \(Self.fmt(arm.summary.deltaNonEnglish)) / \(Self.fmt(arm.summary.delta)) |\n"
@@ -294,13 +294,13 @@ extension DeactivationReport {
             return left ? t + p : p + t
         }
         var s = pad("stage", 13, left: true) + pad("neurons", 9, left: true) + pad("zeroed", 7) + "  " + pad("lang", 5, left: true)
-        s += pad("ppl before", 12) + pad("ppl after", 12) + pad("change", 10) + "\n"
+        s += pad("ppl before", 12) + pad("ppl after", 12) + pad("change", 14) + "\n"
         for st in stages {
             for arm in st.arms {
                 for c in arm.languages {
                     s += pad(st.stage.rawValue, 13, left: true) + pad(arm.kind, 9, left: true) + pad(String(arm.neurons), 7) + "  "
-                    s += pad(c.language, 5, left: true) + pad(String(format: "%.3f", c.before.ppl), 12)
-                    s += pad(String(format: "%.3f", c.after.ppl), 12) + pad(String(format: "%+.2f%%", c.change), 10) + "\n"
+                    s += pad(c.language, 5, left: true) + pad(Self.ppl(c.before.ppl), 12)
+                    s += pad(Self.ppl(c.after.ppl), 12) + pad(Self.fmt(c.change), 14) + "\n"
                 }
                 s += pad("", 29) + "  ΔEng \(Self.fmt(arm.summary.deltaEnglish))  Δn-Eng \(Self.fmt(arm.summary.deltaNonEnglish))  Δ \(Self.fmt(arm.summary.delta))\n"
             }
@@ -308,7 +308,14 @@ extension DeactivationReport {
         return s
     }
 
-    static func fmt(_ x: Double?) -> String { x.map { String(format: "%+.2f%%", $0) } ?? "n/a" }
+    /// A change in percent; scientific notation past ±10⁶ % so columns stay aligned.
+    static func fmt(_ x: Double?) -> String {
+        guard let v = x else { return "n/a" }
+        return abs(v) < 1e6 ? String(format: "%+.2f%%", v) : String(format: "%+.3e%%", v)
+    }
+
+    /// A perplexity; scientific notation past 10⁶.
+    static func ppl(_ x: Double) -> String { abs(x) < 1e6 ? String(format: "%.3f", x) : String(format: "%.3e", x) }
 }
 
 /// Errors of the evaluation module, naming what to change.
