@@ -20,6 +20,7 @@ struct LangNeuron: ParsableCommand {
             DetectCommand.self,
             NeuronsCommand.self,
             AblateCommand.self,
+            LensCommand.self,
         ]
     )
 }
