@@ -68,8 +68,11 @@ struct LensCommand: ParsableCommand {
         var classifiers = [String: LensTokenClassifier]()
         for lang in langs {
             let source = try resolveCorpus(corpusFor[lang] ?? "wiki-\(lang)")
-            // word-list documents first, lens documents after: disjoint by construction
-            let split = try DocumentSampler(documents: wordDocuments, heldout: documents, seed: seed, minChars: minChars, language: lang)
+            // word-list documents first, lens documents after: disjoint by construction. Only
+            // Latin-script targets other than English use a word list of their own.
+            let needsWords = lang != "en" && (try? ScriptProfile(language: lang))?.scripts == [.latin]
+            let split = try DocumentSampler(documents: needsWords ? wordDocuments : 0, heldout: documents, seed: seed,
+                                            minChars: minChars, language: lang)
                 .split(path: source.path)
             guard !split.heldout.isEmpty else {
                 throw ValidationError("\(lang): \(source.path) gave no documents for the lens (need more than --word-documents \(wordDocuments) of at least \(minChars) characters)")
