@@ -117,7 +117,10 @@ struct AblateCommand: ParsableCommand {
             if !json { printError("wrote \(path)") }
         }
         if json {
-            var obj = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any] ?? [:]
+            // an overflowing perplexity (mean NLL > 709) is written as the string "inf", not an encoding error
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            var obj = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any] ?? [:]
             obj["model_fingerprint"] = m.fingerprint
             obj["neurons"] = neurons
             obj["neuron_count"] = set.totalCount
