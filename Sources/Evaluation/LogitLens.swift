@@ -77,7 +77,7 @@ public enum LogitLens {
             guard let classifier = classifiers[lang] else {
                 throw EvaluationError.invalidOption(name: "languages", reason: "no token classifier for \(lang)")
             }
-            var counts = [[Int]](repeating: [0, 0, 0], count: model.config.layers + 1)
+            var counts = [[Int]](repeating: [Int](repeating: 0, count: LensClass.allCases.count), count: model.config.layers + 1)
             var cache = [Int32: LensClass]()
             var docs = 0, positions = 0
             for (d, text) in texts.enumerated() {
@@ -97,9 +97,10 @@ public enum LogitLens {
                 progress("lens \(lang): \(d + 1)/\(texts.count) documents")
             }
             let layers = counts.enumerated().map { l, c -> LensLayerRatios in
-                let total = max(1, c.reduce(0, +))
-                return LensLayerRatios(layer: l, english: Double(c[0]) / Double(total), target: Double(c[1]) / Double(total),
-                                       other: Double(c[2]) / Double(total), tokens: c.reduce(0, +))
+                let total = Double(max(1, c.reduce(0, +)))
+                func share(_ k: LensClass) -> Double { Double(c[k.index]) / total }
+                return LensLayerRatios(layer: l, english: share(.english), target: share(.target), noLetters: share(.noLetters),
+                                       otherScript: share(.otherScript), unknownWord: share(.unknownWord), tokens: c.reduce(0, +))
             }
             results.append(LensLanguageResult(language: lang, documents: docs, positions: positions, layers: layers))
         }
@@ -107,10 +108,19 @@ public enum LogitLens {
     }
 }
 
-/// What a lens token is taken to be.
-public enum LensClass: String, Codable, Sendable {
-    case english, target, other
-    var index: Int { self == .english ? 0 : self == .target ? 1 : 2 }
+/// What a lens token is taken to be. The last three together are "other".
+public enum LensClass: String, Codable, Sendable, CaseIterable {
+    case english, target
+    /// No letters: spaces, digits, punctuation, symbols, partial UTF-8 bytes.
+    case noLetters = "no_letters"
+    /// Letters of a script that is neither Latin (English) nor the target's.
+    case otherScript = "other_script"
+    /// A Latin word that neither word list has (Latin-script targets only).
+    case unknownWord = "unknown_word"
+
+    /// Whether this counts as "other".
+    public var isOther: Bool { self != .english && self != .target }
+    var index: Int { LensClass.allCases.firstIndex(of: self) ?? 0 }
 }
 
 /// Word counts of a corpus: maximal runs of letters (any script, plus combining marks), lowercased.
@@ -144,12 +154,13 @@ public struct WordFrequencies: Equatable, Sendable {
 }
 
 /// Labels a decoded token as English, the target language, or other, by script and word lists:
-/// - no letters (spaces, digits, punctuation, byte fragments) → other;
-/// - target written in a non-Latin script (ja, bn, ru…): mostly letters of the target's scripts → target,
-///   all letters Latin → English, anything else → other;
-/// - Latin-script target (vi, fr…): any non-ASCII Latin letter (a diacritic) → target; an ASCII word →
-///   whichever word list gives it the higher relative frequency (English on ties), other when neither has it;
-/// - target English: Latin → English, else other.
+/// - no letters (spaces, digits, punctuation, byte fragments) → other (`noLetters`);
+/// - target written in a non-Latin script (ja, bn, ru…): at least half the letters in the target's scripts
+///   → target, all letters Latin → English, anything else → other (`otherScript`);
+/// - Latin-script target (vi, fr…): letters not all Latin → `otherScript`; any non-ASCII Latin letter
+///   (a diacritic) → target; an ASCII word → whichever word list gives it the higher relative frequency
+///   (English on ties), `unknownWord` when neither has it;
+/// - target English: all letters Latin → English, else `otherScript`.
 public struct LensTokenClassifier: Sendable {
     public let target: String
     let profile: ScriptProfile
@@ -179,17 +190,17 @@ public struct LensTokenClassifier: Sendable {
             if sc == .latin { latin += 1; if s.value >= 0x80 { nonASCIILatin += 1 } }
             if profile.scripts.contains(sc) { inTarget += 1 }
         }
-        guard letters > 0 else { return .other }
-        if isEnglish { return latin == letters ? .english : .other }
+        guard letters > 0 else { return .noLetters }
+        if isEnglish { return latin == letters ? .english : .otherScript }
         if !isLatinTarget {
             if 2 * inTarget >= letters && inTarget > 0 { return .target }
-            return latin == letters ? .english : .other
+            return latin == letters ? .english : .otherScript
         }
-        guard latin == letters else { return .other }
+        guard latin == letters else { return .otherScript }
         if nonASCIILatin > 0 { return .target }
         let word = WordFrequencies.words(piece).joined()
         let fe = english.frequency(word), ft = targetWords.frequency(word)
-        if fe == 0 && ft == 0 { return .other }
+        if fe == 0 && ft == 0 { return .unknownWord }
         return ft > fe ? .target : .english
     }
 }
@@ -199,12 +210,23 @@ public struct LensLayerRatios: Codable, Equatable {
     public let layer: Int
     public let english: Double
     public let target: Double
+    /// `noLetters + otherScript + unknownWord`.
     public let other: Double
+    public let noLetters: Double
+    public let otherScript: Double
+    public let unknownWord: Double
     /// Tokens counted (positions × k).
     public let tokens: Int
 
-    public init(layer: Int, english: Double, target: Double, other: Double, tokens: Int) {
-        self.layer = layer; self.english = english; self.target = target; self.other = other; self.tokens = tokens
+    public init(layer: Int, english: Double, target: Double, noLetters: Double, otherScript: Double, unknownWord: Double, tokens: Int) {
+        self.layer = layer; self.english = english; self.target = target
+        self.noLetters = noLetters; self.otherScript = otherScript; self.unknownWord = unknownWord
+        self.other = noLetters + otherScript + unknownWord
+        self.tokens = tokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case layer, english, target, other, noLetters = "no_letters", otherScript = "other_script", unknownWord = "unknown_word", tokens
     }
 }
 
@@ -234,12 +256,14 @@ public struct LensReport: Codable, Equatable {
         self.topK = topK; self.maxTokens = maxTokens; self.layers = layers; self.languages = languages
     }
 
-    /// `language,layer,english,target,other,tokens` rows.
+    /// `language,layer,english,target,other,no_letters,other_script,unknown_word,tokens` rows.
     public func csv() -> String {
-        var s = "language,layer,english,target,other,tokens\n"
+        var s = "language,layer,english,target,other,no_letters,other_script,unknown_word,tokens\n"
         for r in languages {
             for l in r.layers {
-                s += "\(r.language),\(l.layer)," + String(format: "%.6f,%.6f,%.6f", l.english, l.target, l.other) + ",\(l.tokens)\n"
+                s += "\(r.language),\(l.layer),"
+                s += String(format: "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f", l.english, l.target, l.other, l.noLetters, l.otherScript, l.unknownWord)
+                s += ",\(l.tokens)\n"
             }
         }
         return s

@@ -76,6 +76,8 @@ final class LogitLensTests: XCTestCase {
         for l in res.layers {
             XCTAssertEqual(l.tokens, res.positions * k)
             XCTAssertEqual(l.english + l.target + l.other, 1, accuracy: 1e-12)
+            XCTAssertEqual(l.noLetters + l.otherScript + l.unknownWord, l.other, accuracy: 1e-12)
+            XCTAssertEqual(l.unknownWord, 0, "English targets use no word list")
             XCTAssertEqual(l.target, 0, "target English counts as English, never target")
         }
     }
@@ -88,26 +90,29 @@ final class LogitLensTests: XCTestCase {
         XCTAssertEqual(cv.classify(" the"), .english)
         XCTAssertEqual(cv.classify(" con"), .target, "only in the Vietnamese list")
         XCTAssertEqual(cv.classify("ường"), .target, "diacritics")
-        XCTAssertEqual(cv.classify(" 12,"), .other, "no letters")
-        XCTAssertEqual(cv.classify("xyzzy"), .other, "in neither list")
-        XCTAssertEqual(cv.classify("кот"), .other, "another script")
+        XCTAssertEqual(cv.classify(" 12,"), .noLetters)
+        XCTAssertEqual(cv.classify("xyzzy"), .unknownWord, "in neither list")
+        XCTAssertEqual(cv.classify("кот"), .otherScript)
         let cj = try LensTokenClassifier(target: "ja", english: en, targetWords: WordFrequencies(texts: []))
         XCTAssertEqual(cj.classify("です"), .target)
         XCTAssertEqual(cj.classify("東京"), .target)
         XCTAssertEqual(cj.classify(" house"), .english)
-        XCTAssertEqual(cj.classify("кот"), .other)
+        XCTAssertEqual(cj.classify("кот"), .otherScript)
         let ce = try LensTokenClassifier(target: "en", english: en, targetWords: en)
         XCTAssertEqual(ce.classify(" garden"), .english)
-        XCTAssertEqual(ce.classify("です"), .other)
+        XCTAssertEqual(ce.classify("です"), .otherScript)
+        XCTAssertEqual(ce.classify("\n"), .noLetters)
         XCTAssertThrowsError(try LensTokenClassifier(target: "xx-unknown", english: en, targetWords: en))
 
         let r = LensReport(topK: 2, maxTokens: 8, layers: 1, languages: [
             LensLanguageResult(language: "vi", documents: 1, positions: 2, layers: [
-                LensLayerRatios(layer: 0, english: 0.25, target: 0.5, other: 0.25, tokens: 4),
-                LensLayerRatios(layer: 1, english: 0.5, target: 0.5, other: 0, tokens: 4),
+                LensLayerRatios(layer: 0, english: 0.25, target: 0.5, noLetters: 0.25, otherScript: 0, unknownWord: 0, tokens: 4),
+                LensLayerRatios(layer: 1, english: 0.5, target: 0.5, noLetters: 0, otherScript: 0, unknownWord: 0, tokens: 4),
             ]),
         ])
-        XCTAssertEqual(r.csv(), "language,layer,english,target,other,tokens\nvi,0,0.250000,0.500000,0.250000,4\nvi,1,0.500000,0.500000,0.000000,4\n")
+        XCTAssertEqual(r.csv(), "language,layer,english,target,other,no_letters,other_script,unknown_word,tokens\n"
+                       + "vi,0,0.250000,0.500000,0.250000,0.250000,0.000000,0.000000,4\n"
+                       + "vi,1,0.500000,0.500000,0.000000,0.000000,0.000000,0.000000,4\n")
         XCTAssertTrue(r.svg().contains("<polyline"))
     }
 }
