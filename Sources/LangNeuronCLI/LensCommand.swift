@@ -59,6 +59,9 @@ struct LensCommand: ParsableCommand {
         }
         let langs = languages.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !langs.isEmpty else { throw ValidationError("--languages: give at least one language code") }
+        for lang in langs where (try? ScriptProfile(language: lang)) == nil {
+            throw ValidationError("--languages: no script profile for '\(lang)'; use codes such as en, vi, ja, bn")
+        }
 
         let enSource = try resolveCorpus(englishWords)
         let enSplit = try DocumentSampler(documents: wordDocuments, heldout: 0, seed: seed, minChars: minChars, language: "en")
