@@ -20,15 +20,16 @@ public struct PerplexityResult: Codable, Equatable {
 
 public enum Perplexity {
     /// Scores each document (tokenised with BOS as the model adds it, cut to `maxTokens`) and pools
-    /// NLL over all predicted tokens. `progress(done, total)` is called after each document.
+    /// NLL over all predicted tokens. `hooks` (e.g. neuron masks) apply to every forward pass.
+    /// `progress(done, total)` is called after each document.
     public static func evaluate(model: Transformer, tokenizer: Tokenizer, documents: [String], maxTokens: Int = 512,
-                                bootstrap: Int = 1000, seed: UInt64 = 1,
+                                bootstrap: Int = 1000, seed: UInt64 = 1, hooks: ForwardHooks? = nil,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
         var sums = [Double](), counts = [Int]()
         for (i, text) in documents.enumerated() {
             let ids = Array(tokenizer.encode(text, addSpecialTokens: true).prefix(maxTokens))
             guard ids.count >= 2 else { continue }
-            let s = try model.score(ids)
+            let s = try model.score(ids, hooks: hooks)
             sums.append(s.nll.reduce(0.0) { $0 + Double($1) })
             counts.append(s.nll.count)
             progress(i + 1, documents.count)

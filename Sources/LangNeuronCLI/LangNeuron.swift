@@ -20,6 +20,8 @@ struct LangNeuron: ParsableCommand {
             ModelsCommand.self,
             DetectCommand.self,
             NeuronsCommand.self,
+            AblateCommand.self,
+            LensCommand.self,
         ]
     )
 }
