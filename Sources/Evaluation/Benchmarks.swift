@@ -2,21 +2,6 @@ import Foundation
 import Models
 import Tokenizers
 
-/// Errors reading benchmark files.
-public enum EvaluationError: LocalizedError {
-    case badFile(path: String, reason: String)
-    case unsupportedLanguage(task: String, language: String, supported: [String])
-
-    public var errorDescription: String? {
-        switch self {
-        case let .badFile(path, reason):
-            return "\(path): \(reason). Fetch the data set again with `langneuron data fetch`."
-        case let .unsupportedLanguage(task, language, supported):
-            return "\(task) has no '\(language)' file. Languages: \(supported.joined(separator: ", "))."
-        }
-    }
-}
-
 /// Score of one task in one language.
 public struct TaskResult: Codable, Equatable {
     public let task: String

@@ -318,17 +318,4 @@ extension DeactivationReport {
     static func ppl(_ x: Double) -> String { abs(x) < 1e6 ? String(format: "%.3f", x) : String(format: "%.3e", x) }
 }
 
-/// Errors of the evaluation module, naming what to change.
-public enum EvaluationError: LocalizedError, CustomStringConvertible, Equatable {
-    case invalidOption(name: String, reason: String)
-    case noTokens(language: String, reason: String)
 
-    public var description: String {
-        switch self {
-        case let .invalidOption(name, reason): return "--\(name): \(reason)"
-        case let .noTokens(language, reason): return "language \(language): no tokens to score (\(reason)); give it a corpus with longer documents"
-        }
-    }
-
-    public var errorDescription: String? { description }
-}
