@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Neurons
 import Training
 import Yams
 
@@ -200,7 +201,7 @@ struct ExperimentCommand: ParsableCommand {
         perplexity is on the training run's held-out documents.
 
         \(table)
-        ![loss](loss.svg) ![change](delta.svg)
+        ![loss](loss.svg) ![change](delta.svg) ![neurons](neurons.svg)
         """
         try md.write(to: out.appendingPathComponent("report.md"), atomically: true, encoding: .utf8)
         let histories = try arms.map { (name, _) in (name: name, history: try ExperimentReport.metrics(path(name) + "/metrics.jsonl")) }
@@ -208,6 +209,7 @@ struct ExperimentCommand: ParsableCommand {
             .write(to: out.appendingPathComponent("loss.svg"), atomically: true, encoding: .utf8)
         try ExperimentReport.deltaSVG(columns: columns, languages: langs)
             .write(to: out.appendingPathComponent("delta.svg"), atomically: true, encoding: .utf8)
+        try writePlot(NeuronSet.load(url: URL(fileURLWithPath: setFile)).countsSVG(), to: path("neurons.svg"))
         print(table)
         print("report: \(out.appendingPathComponent("report.md").path) (\(formatDuration(Date().timeIntervalSince(started))))")
     }

@@ -103,12 +103,13 @@ struct LensCommand: ParsableCommand {
         obj["english_words"] = englishWords
         obj["word_documents"] = wordDocuments
         let json = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        for (name, data) in [("lens.json", json), ("lens.csv", Data(report.csv().utf8)),
-                             ("lens.svg", Data(report.svg(title: "Logit lens (\(m.url.lastPathComponent)): English-token ratio").utf8))] {
+        for (name, data) in [("lens.json", json), ("lens.csv", Data(report.csv().utf8))] {
             let w = try AtomicFileWriter(destination: dir.appendingPathComponent(name))
             try w.write(data)
             try w.commit()
         }
+        try writePlot(report.svg(title: "Logit lens (\(m.url.lastPathComponent)): English-token ratio"),
+                      to: dir.appendingPathComponent("lens.svg").path)
         print("layer " + langs.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
         print("      " + langs.map { _ in "en/own/other    " }.joined())
         for l in 0...report.layers {
@@ -119,6 +120,6 @@ struct LensCommand: ParsableCommand {
             }
             print(line)
         }
-        printError("wrote \(dir.appendingPathComponent("lens.json").path), lens.csv, lens.svg")
+        printError("wrote \(dir.appendingPathComponent("lens.json").path), lens.csv")
     }
 }

@@ -13,9 +13,12 @@ struct NeuronsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Counts per layer and structure of a neuron set.")
         @Argument(help: "A neuron-set JSON file.") var file: String
         @Flag(help: "Print JSON (the file's statistics).") var json = false
+        @Option(help: "Also draw the counts per layer and structure (the paper's Figure 3) as SVG, plus PNG when rsvg-convert is installed.")
+        var svg: String?
 
         func run() throws {
             let set = try NeuronSet.load(url: URL(fileURLWithPath: file))
+            if let svg { try writePlot(set.countsSVG(), to: svg) }
             if json { print(set.statistics.rendered()); return }
             var head = "\(file): \(set.totalCount) neurons"
             if let lang = set.language { head += ", language \(lang)" }

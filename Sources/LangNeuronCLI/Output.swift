@@ -33,3 +33,24 @@ final class ProgressLine {
     /// Ends the line on a terminal.
     func finish() { if stderrIsTTY && calls > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
 }
+
+/// Writes an SVG file atomically and, when `rsvg-convert` (Debian librsvg2-bin) is on the PATH,
+/// a PNG next to it; prints where they went.
+func writePlot(_ svg: String, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    try Data(svg.utf8).write(to: url, options: .atomic)
+    var note = "wrote \(url.path)"
+    let png = url.deletingPathExtension().appendingPathExtension("png")
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let tool = URL(fileURLWithPath: String(dir)).appendingPathComponent("rsvg-convert")
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else { continue }
+        let p = Process()
+        p.executableURL = tool
+        p.arguments = [url.path, "-o", png.path]
+        try? p.run()
+        p.waitUntilExit()
+        if p.terminationStatus == 0 { note += " and \(png.path)" }
+        break
+    }
+    printError(note)
+}
