@@ -108,24 +108,32 @@ struct EvalCommand: ParsableCommand {
         func evaluateAll(_ label: String) throws -> [String: [String: Double]] {
             var out = [String: [String: Double]]()
             let progress = ProgressLine()
+            var phaseStart = Date()
+            var phase = ""
+            /// "label lang task: d/n unit, ETA …" (the ETA from the pace of this language and task).
+            func report(_ what: String, _ d: Int, _ n: Int, _ unit: String) {
+                if what != phase { phase = what; phaseStart = Date() }
+                let eta = Date().timeIntervalSince(phaseStart) / Double(max(d, 1)) * Double(n - d)
+                if !json { progress.update("\(label) \(what): \(d)/\(n) \(unit), ETA \(formatDuration(eta))") }
+            }
             for lang in langs {
                 var r = [String: Double]()
                 if let list = docs[lang] {
                     let p = try Perplexity.evaluate(model: m.transformer, tokenizer: m.tokenizer, documents: list, maxTokens: maxTokens, seed: seed) { d, n in
-                        if !json { progress.update("\(label) \(lang) ppl: \(d)/\(n) documents") }
+                        report("\(lang) ppl", d, n, "documents")
                     }
                     r["ppl"] = p.ppl; r["ppl_low"] = p.pplLow; r["ppl_high"] = p.pplHigh
                     r["tokens"] = Double(p.tokens); r["documents"] = Double(p.documents)
                 }
                 if let items = xquad[lang] {
                     let t = try Benchmarks.runXQuAD(model: m.transformer, tokenizer: m.tokenizer, items: items, language: lang, limit: limit) { d, n in
-                        if !json { progress.update("\(label) \(lang) xquad: \(d)/\(n) questions") }
+                        report("\(lang) xquad", d, n, "questions")
                     }
                     r["xquad_em"] = t.accuracy; r["xquad_f1"] = t.f1 ?? 0; r["xquad_n"] = Double(t.n)
                 }
                 if let rows = mgsm[lang] {
                     let t = try Benchmarks.runMGSM(model: m.transformer, tokenizer: m.tokenizer, rows: rows, language: lang, limit: limit) { d, n in
-                        if !json { progress.update("\(label) \(lang) mgsm: \(d)/\(n) problems") }
+                        report("\(lang) mgsm", d, n, "problems")
                     }
                     r["mgsm_acc"] = t.accuracy; r["mgsm_n"] = Double(t.n)
                 }

@@ -106,8 +106,8 @@ public enum SafetensorsWriter {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, other
-    /// characters as UTF-8.
-    static func jsonString(_ s: String) -> String {
+    /// characters as UTF-8. (Shared by every hand-written JSON writer in the project.)
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 
 /// A JSON value, so that keys of a neuron-set file this version does not interpret survive a
 /// load/write round trip, and so that files are written with sorted keys (same set → same bytes).
@@ -99,19 +100,5 @@ public indirect enum JSONValue: Equatable, Codable, Sendable {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { SafetensorsWriter.jsonString(s) }
 }
