@@ -188,6 +188,9 @@ struct EvalCommand: ParsableCommand {
                 guard let b = columns[0].1[lang]?[metric.key] else { continue }
                 func show(_ v: Double) -> String { metric.percent ? String(format: "%.1f%%", 100 * v) : String(format: "%.3f", v) }
                 var line = pad(lang, 5) + " " + pad(metric.label, 9) + " " + pad(show(b), 10)
+                if columns.count == 1, metric.key == "ppl", let lo = columns[0].1[lang]?["ppl_low"], let hi = columns[0].1[lang]?["ppl_high"] {
+                    line += String(format: "   95%% CI [%.3f, %.3f], %d tokens", lo, hi, Int(columns[0].1[lang]?["tokens"] ?? 0))
+                }
                 for (_, r) in columns.dropFirst() {
                     guard let x = r[lang]?[metric.key] else { continue }
                     let change = metric.percent ? String(format: "%+.1f", 100 * (x - b)) : (b == 0 ? "-" : String(format: "%+.2f%%", 100 * (x - b) / b))
