@@ -55,6 +55,10 @@ extension Transformer {
         let c = config, T = tokens.count, d = c.hidden
         guard T <= w.maxTokens else { throw ModelError.sequenceTooLong(length: T, limit: w.maxTokens) }
         guard targets.count == T else { throw ModelError.invalidConfig(path: "", field: "targets", reason: "must have one entry per token") }
+        if let cap = c.finalLogitSoftcap, cap > 0 {
+            // Refused before any work: the backward pass has no soft-cap term.
+            throw ModelError.invalidConfig(path: "", field: "final_logit_softcapping", reason: "is not supported for training (\(cap))")
+        }
         let slices = grads.slices
 
         // ---- forward, saving what backward needs ----
@@ -83,24 +87,14 @@ extension Transformer {
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
             BLAS.linear(s.attnOut.pointer, s.z.pointer, lw.wo.pointer, m: T, n: d, k: c.qDim)
-            if let pn = lw.postAttentionNorm {
-                RMSNorm.forward(y: w.dH.pointer, rstd: s.rstdPA.pointer, x: s.attnOut.pointer, weight: pn.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
-                for i in 0..<(T * d) { x[i] += w.dH[i] }
-            } else {
-                for i in 0..<(T * d) { x[i] += s.attnOut[i] }
-            }
+            addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: w.dH.pointer, rows: T)
             s.xMid.pointer.update(from: x, count: T * d)
             RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
             BLAS.linear(s.gate.pointer, s.h2.pointer, lw.wGate.pointer, m: T, n: c.ffn, k: d)
             BLAS.linear(s.up.pointer, s.h2.pointer, lw.wUp.pointer, m: T, n: c.ffn, k: d)
             c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
             BLAS.linear(s.ffnOut.pointer, s.a.pointer, lw.wDown.pointer, m: T, n: d, k: c.ffn)
-            if let pn = lw.postFFNNorm {
-                RMSNorm.forward(y: w.dH.pointer, rstd: s.rstdPF.pointer, x: s.ffnOut.pointer, weight: pn.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
-                for i in 0..<(T * d) { x[i] += w.dH[i] }
-            } else {
-                for i in 0..<(T * d) { x[i] += s.ffnOut[i] }
-            }
+            addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: w.dH.pointer, rows: T)
         }
         w.xFinal.pointer.update(from: x, count: T * d)
         RMSNorm.forward(y: w.hF.pointer, rstd: w.rstdF.pointer, x: x, weight: weights.outputNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
@@ -114,10 +108,6 @@ extension Transformer {
             let n = min(w.headRows, T - r)
             logits(w.logits.pointer, hidden: w.hF.pointer + r * d, rows: n)
             let tg = Array(targets[r..<(r + n)])
-            if let cap = c.finalLogitSoftcap, cap > 0 {
-                // keep tanh(y/cap) to chain through the soft-cap after the softmax gradient
-                throw ModelError.invalidConfig(path: "", field: "final_logit_softcapping", reason: "is not supported for training (\(cap))")
-            }
             CrossEntropy.forward(nll: &nllChunk, logits: w.logits.pointer, targets: tg, rows: n, vocab: V, gradientScale: gradientScale)
             for i in 0..<n where tg[i] >= 0 { nllSum += Double(nllChunk[i]); count += 1 }
             // dH[rows] = dLogits · E  ([n, V] × [V, d])

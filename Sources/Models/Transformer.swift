@@ -105,10 +105,7 @@ public final class Transformer {
             Attention.forward(z: z, probs: w.probs.pointer, q: q, k: kAll, v: vAll, shape: shape)
             if let m = mask { zeroColumns(z, m.attnOutput, rows: T, stride: c.qDim) }
             BLAS.linear(h, z, lw.wo.pointer, m: T, n: c.hidden, k: c.qDim)
-            if let pn = lw.postAttentionNorm {
-                RMSNorm.forward(y: h, rstd: nil, x: h, weight: pn.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
-            }
-            for i in 0..<(T * c.hidden) { x[i] += h[i] }
+            addToResidual(x, h, postNorm: lw.postAttentionNorm, rstd: nil, scratch: h, rows: T)
 
             let g = w.gate.pointer, u = w.up.pointer
             RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
@@ -122,10 +119,7 @@ public final class Transformer {
                                  probabilities: w.probs.pointer, headOutputs: z, ffnInput: h, ffnActivation: g, attention: shape))
             }
             BLAS.linear(u, g, lw.wDown.pointer, m: T, n: c.hidden, k: c.ffn)
-            if let pn = lw.postFFNNorm {
-                RMSNorm.forward(y: u, rstd: nil, x: u, weight: pn.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
-            }
-            for i in 0..<(T * c.hidden) { x[i] += u[i] }
+            addToResidual(x, u, postNorm: lw.postFFNNorm, rstd: nil, scratch: u, rows: T)
         }
         hooks?.residual?(c.layers, x, T)
         cache.length = L
@@ -139,6 +133,21 @@ public final class Transformer {
         if let cap = config.finalLogitSoftcap, cap > 0 {
             for i in 0..<(rows * config.vocabularySize) { y[i] = cap * Foundation.tanh(y[i] / cap) }
         }
+    }
+
+    /// `x += post(out)`: a sublayer's output enters the residual stream, through the post-norm
+    /// when the architecture has one (Gemma 3). `scratch` (`[rows, hidden]`) receives the normed
+    /// output and may be `out` itself; `rstd` keeps the norm's statistics for the backward pass.
+    @inline(__always)
+    func addToResidual(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, postNorm: FloatBuffer?,
+                       rstd: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>, rows: Int) {
+        let d = config.hidden
+        var added = UnsafePointer(out)
+        if let pn = postNorm {
+            RMSNorm.forward(y: scratch, rstd: rstd, x: out, weight: pn.pointer, rows: rows, dim: d, eps: config.rmsEpsilon)
+            added = UnsafePointer(scratch)
+        }
+        for i in 0..<(rows * d) { x[i] += added[i] }
     }
 
     @inline(__always)

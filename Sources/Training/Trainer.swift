@@ -133,7 +133,7 @@ public final class Trainer {
             adam.update(grads, lr: lr, model: m)
             step += 1
             let dt = Date().timeIntervalSince(stepStart)
-            let tokens = batch.reduce(0) { $0 + $1.tokens.count - 1 }
+            let tokens = predicted
             tokensDone += tokens
             let record = StepMetrics(step: step, epoch: epoch + 1, loss: nll / Double(max(1, predicted)), lr: lr,
                                      gradNorm: norm, tokens: tokens, tokensPerS: Double(tokens) / dt, seconds: dt)
