@@ -81,19 +81,34 @@ public enum Benchmarks {
 
     /// The few-shot XQuAD prompt: `shots` exemplars (items from other paragraphs), then the question.
     public static func xquadPrompt(_ item: QAItem, exemplars: [QAItem], language: String) -> String {
+        xquadExemplars(exemplars, language: language) + xquadQuestion(item, language: language)
+    }
+
+    /// The exemplar block every XQuAD prompt of a language starts with.
+    public static func xquadExemplars(_ exemplars: [QAItem], language: String) -> String {
         let w = PromptWords.words(language)
-        var s = ""
-        for e in exemplars {
-            s += "\(w.context): \(e.context)\n\(w.question): \(e.question)\n\(w.answer): \(e.answers[0])\n\n"
-        }
-        return s + "\(w.context): \(item.context)\n\(w.question): \(item.question)\n\(w.answer):"
+        return exemplars.map { "\(w.context): \($0.context)\n\(w.question): \($0.question)\n\(w.answer): \($0.answers[0])\n\n" }.joined()
+    }
+
+    static func xquadQuestion(_ item: QAItem, language: String) -> String {
+        let w = PromptWords.words(language)
+        return xquadParagraph(item, language: language) + " \(item.question)\n\(w.answer):"
+    }
+
+    /// The part of an XQuAD question's prompt that the other questions on its paragraph share.
+    static func xquadParagraph(_ item: QAItem, language: String) -> String {
+        let w = PromptWords.words(language)
+        return "\(w.context): \(item.context)\n\(w.question):"
     }
 
     public static func mgsmPrompt(_ question: String, exemplars: [(question: String, answer: Double)], language: String) -> String {
+        mgsmExemplars(exemplars, language: language) + "\(PromptWords.words(language).question): \(question)\n\(PromptWords.words(language).answer):"
+    }
+
+    /// The exemplar block every MGSM prompt of a language starts with.
+    public static func mgsmExemplars(_ exemplars: [(question: String, answer: Double)], language: String) -> String {
         let w = PromptWords.words(language)
-        var s = ""
-        for e in exemplars { s += "\(w.question): \(e.question)\n\(w.answer): \(formatNumber(e.answer))\n\n" }
-        return s + "\(w.question): \(question)\n\(w.answer):"
+        return exemplars.map { "\(w.question): \($0.question)\n\(w.answer): \(formatNumber($0.answer))\n\n" }.joined()
     }
 
     static func formatNumber(_ x: Double) -> String {
@@ -102,47 +117,83 @@ public enum Benchmarks {
 
     /// Greedy continuation up to the first newline (or `maxTokens`).
     public static func answer(model: Transformer, tokenizer: Tokenizer, prompt: String, maxTokens: Int) throws -> String {
-        let ids = tokenizer.encode(prompt, addSpecialTokens: true)
-        var out = [Int32]()
+        try answers(model: model, tokenizer: tokenizer, prompts: [prompt], maxTokens: maxTokens)[0]
+    }
+
+    /// Greedy continuations of `prompts` up to each one's first newline (or `maxTokens`), decoded
+    /// as one batch. `prefixes`: token prefixes already run (e.g. the exemplars), see `generateGreedy`.
+    public static func answers(model: Transformer, tokenizer: Tokenizer, prompts: [String], maxTokens: Int,
+                               prefixes: [PromptPrefix] = []) throws -> [String] {
+        let ids = prompts.map { tokenizer.encode($0, addSpecialTokens: true) }
         var stops = Set<Int32>()
         if let e = tokenizer.eosTokenID { stops.insert(e) }
-        _ = try model.generate(prompt: ids, maxTokens: maxTokens, stopTokens: stops) { id in
-            out.append(id)
-            return !tokenizer.decode(out, skipSpecialTokens: true).contains("\n")
+        let outs = try model.generateGreedy(prompts: ids, maxTokens: maxTokens, stopTokens: stops, prefixes: prefixes) { _, out in
+            tokenizer.decode(out, skipSpecialTokens: true).contains("\n")
         }
-        let text = tokenizer.decode(out, skipSpecialTokens: true)
-        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+        return outs.map { out in
+            let text = tokenizer.decode(out, skipSpecialTokens: true)
+            return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    /// Answers `prompts` `batchSize` at a time. Every prompt starts with `exemplars`, run once;
+    /// `prompts[i].shared` is a longer start that several prompts have in common (XQuAD: the
+    /// exemplars and the paragraph), run once per batch. `progress(done, total)` after each batch.
+    static func answerAll(model: Transformer, tokenizer: Tokenizer, exemplars: String, prompts: [(shared: String, text: String)],
+                          maxTokens: Int, batchSize: Int, progress: (Int, Int) -> Void) throws -> [String] {
+        let base = try model.makePrefix(tokenizer.encode(exemplars, addSpecialTokens: true))
+        var out = [String]()
+        var start = 0
+        while start < prompts.count {
+            let end = min(prompts.count, start + max(1, batchSize))
+            let batch = prompts[start..<end]
+            var prefixes = [base], seen = Set<String>()
+            for p in batch where p.shared != exemplars && seen.insert(p.shared).inserted {
+                prefixes.append(try model.makePrefix(tokenizer.encode(p.shared, addSpecialTokens: true), extending: base))
+            }
+            out += try answers(model: model, tokenizer: tokenizer, prompts: batch.map(\.text), maxTokens: maxTokens, prefixes: prefixes)
+            start = end
+            progress(end, prompts.count)
+        }
+        return out
     }
 
     /// XQuAD: the first `shots` questions (from the first paragraphs) are the exemplars; the next
-    /// `limit` questions whose paragraph is not an exemplar's are scored.
+    /// `limit` questions whose paragraph is not an exemplar's are scored, `batchSize` at a time.
     public static func runXQuAD(model: Transformer, tokenizer: Tokenizer, items: [QAItem], language: String,
-                                shots: Int = 2, limit: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
+                                shots: Int = 2, limit: Int, batchSize: Int = 8,
+                                progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
         let exemplars = Array(items.prefix(shots))
         let used = Set(exemplars.map(\.context))
         let scored = Array(items.dropFirst(shots).filter { !used.contains($0.context) }.prefix(limit))
+        let block = xquadExemplars(exemplars, language: language)
+        let preds = try answerAll(model: model, tokenizer: tokenizer, exemplars: block,
+                                  prompts: scored.map { (block + xquadParagraph($0, language: language), block + xquadQuestion($0, language: language)) },
+                                  maxTokens: 32,
+                                  batchSize: batchSize, progress: progress)
         var em = 0.0, f1 = 0.0
-        for (i, item) in scored.enumerated() {
-            let pred = try answer(model: model, tokenizer: tokenizer, prompt: xquadPrompt(item, exemplars: exemplars, language: language), maxTokens: 32)
+        for (item, pred) in zip(scored, preds) {
             em += AnswerMetrics.exactMatch(pred, item.answers)
             f1 += AnswerMetrics.f1(pred, item.answers, language: language)
-            progress(i + 1, scored.count)
         }
         let n = max(1, scored.count)
         return TaskResult(task: "xquad", language: language, n: scored.count, accuracy: em / Double(n), f1: f1 / Double(n), shots: shots)
     }
 
     /// MGSM: the first `shots` problems are the exemplars (never scored); the next `limit` are scored
-    /// by the first number of the greedy answer.
+    /// by the first number of the greedy answer, `batchSize` at a time.
     public static func runMGSM(model: Transformer, tokenizer: Tokenizer, rows: [(question: String, answer: Double)], language: String,
-                               shots: Int = 4, limit: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
+                               shots: Int = 4, limit: Int, batchSize: Int = 8,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
         let exemplars = Array(rows.prefix(shots))
         let scored = Array(rows.dropFirst(shots).prefix(limit))
+        let block = mgsmExemplars(exemplars, language: language)
+        let preds = try answerAll(model: model, tokenizer: tokenizer, exemplars: block,
+                                  prompts: scored.map { (block, mgsmPrompt($0.question, exemplars: exemplars, language: language)) }, maxTokens: 16,
+                                  batchSize: batchSize, progress: progress)
         var correct = 0
-        for (i, r) in scored.enumerated() {
-            let pred = try answer(model: model, tokenizer: tokenizer, prompt: mgsmPrompt(r.question, exemplars: exemplars, language: language), maxTokens: 16)
+        for (r, pred) in zip(scored, preds) {
             if let x = AnswerMetrics.firstNumber(pred), abs(x - r.answer) < 1e-6 { correct += 1 }
-            progress(i + 1, scored.count)
         }
         return TaskResult(task: "mgsm", language: language, n: scored.count, accuracy: Double(correct) / Double(max(1, scored.count)), f1: nil, shots: shots)
     }

@@ -20,19 +20,26 @@ public struct PerplexityResult: Codable, Equatable {
 
 public enum Perplexity {
     /// Scores each document (tokenised with BOS as the model adds it, cut to `maxTokens`) and pools
-    /// NLL over all predicted tokens. `hooks` (e.g. neuron masks) apply to every forward pass.
-    /// `progress(done, total)` is called after each document.
+    /// NLL over all predicted tokens. Documents run through the model together, up to `batchTokens`
+    /// tokens per pass. `hooks` (e.g. neuron masks) apply to every forward pass.
+    /// `progress(done, total)` is called after each batch.
     public static func evaluate(model: Transformer, tokenizer: Tokenizer, documents: [String], maxTokens: Int = 512,
-                                bootstrap: Int = 1000, seed: UInt64 = 1, hooks: ForwardHooks? = nil,
+                                batchTokens: Int = 512, bootstrap: Int = 1000, seed: UInt64 = 1, hooks: ForwardHooks? = nil,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
         var sums = [Double](), counts = [Int]()
-        for (i, text) in documents.enumerated() {
-            let ids = Array(tokenizer.encode(text, addSpecialTokens: true).prefix(maxTokens))
-            guard ids.count >= 2 else { continue }
-            let s = try model.score(ids, hooks: hooks)
-            sums.append(s.nll.reduce(0.0) { $0 + Double($1) })
-            counts.append(s.nll.count)
-            progress(i + 1, documents.count)
+        let ids = documents.map { Array(tokenizer.encode($0, addSpecialTokens: true).prefix(maxTokens)) }
+        var start = 0
+        while start < ids.count {
+            // One batch: consecutive documents up to `batchTokens` tokens (at least one document).
+            var end = start, rows = 0
+            while end < ids.count && (end == start || rows + ids[end].count <= batchTokens) { rows += ids[end].count; end += 1 }
+            let scores = try model.score(batch: Array(ids[start..<end]), batchTokens: batchTokens, hooks: hooks)
+            for s in scores where !s.nll.isEmpty {
+                sums.append(s.nll.reduce(0.0) { $0 + Double($1) })
+                counts.append(s.nll.count)
+            }
+            start = end
+            progress(end, documents.count)
         }
         return summarize(sums: sums, counts: counts, bootstrap: bootstrap, seed: seed)
     }

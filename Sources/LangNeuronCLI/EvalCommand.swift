@@ -16,7 +16,8 @@ struct EvalCommand: ParsableCommand {
         are sampled with the same seeded sampler `train` uses: with --skip-documents N and the recipe's seed they \
         are disjoint from the N a recipe trained on. XQuAD (extractive QA, SQuAD exact match and F1; character F1 \
         for zh/ja/th) and MGSM (accuracy on the first number of the answer) use greedy generation with a fixed \
-        few-shot prompt in the target language whose exemplars are the file's first items, never scored. \
+        few-shot prompt in the target language whose exemplars are the file's first items, never scored; questions \
+        are decoded --batch-size at a time, with the exemplars' (and a shared paragraph's) keys and values computed once. \
         --arm NAME=DELTA evaluates each delta separately and compares it with the model alone.
         """)
 
@@ -38,6 +39,8 @@ struct EvalCommand: ParsableCommand {
     var documents = 50
     @Option(help: "Questions per language and task (XQuAD, MGSM).")
     var limit = 20
+    @Option(help: "Questions decoded together (XQuAD, MGSM); the answers do not depend on it.")
+    var batchSize = 8
     @Option(help: "Skip the first N documents of the sampling order (those a recipe with `documents: N` trains on).")
     var skipDocuments = 0
     @Option(help: "Sampling seed (use the recipe's data.seed).")
@@ -126,13 +129,13 @@ struct EvalCommand: ParsableCommand {
                     r["tokens"] = Double(p.tokens); r["documents"] = Double(p.documents)
                 }
                 if let items = xquad[lang] {
-                    let t = try Benchmarks.runXQuAD(model: m.transformer, tokenizer: m.tokenizer, items: items, language: lang, limit: limit) { d, n in
+                    let t = try Benchmarks.runXQuAD(model: m.transformer, tokenizer: m.tokenizer, items: items, language: lang, limit: limit, batchSize: max(1, batchSize)) { d, n in
                         report("\(lang) xquad", d, n, "questions")
                     }
                     r["xquad_em"] = t.accuracy; r["xquad_f1"] = t.f1 ?? 0; r["xquad_n"] = Double(t.n)
                 }
                 if let rows = mgsm[lang] {
-                    let t = try Benchmarks.runMGSM(model: m.transformer, tokenizer: m.tokenizer, rows: rows, language: lang, limit: limit) { d, n in
+                    let t = try Benchmarks.runMGSM(model: m.transformer, tokenizer: m.tokenizer, rows: rows, language: lang, limit: limit, batchSize: max(1, batchSize)) { d, n in
                         report("\(lang) mgsm", d, n, "problems")
                     }
                     r["mgsm_acc"] = t.accuracy; r["mgsm_n"] = Double(t.n)

@@ -53,6 +53,84 @@ extension Transformer {
         return out
     }
 
+    /// Runs `tokens` (e.g. the few-shot exemplars every prompt of a benchmark starts with) once, so
+    /// that `generateGreedy(prompts:prefixes:)` can start prompts from its keys and values.
+    /// With `base`, the tokens `base` already holds are copied from it instead of recomputed.
+    public func makePrefix(_ tokens: [Int32], extending base: PromptPrefix? = nil) throws -> PromptPrefix {
+        let cache = makeCache(capacity: max(tokens.count, 1))
+        var start = 0
+        if let b = base {
+            start = b.sharedLength(with: tokens)
+            if start > 0 { try cache.load(from: b.cache, positions: start) }
+        }
+        if start < tokens.count { try forward(Array(tokens[start...]), cache: cache) }
+        return PromptPrefix(tokens: tokens, cache: cache)
+    }
+
+    /// Greedy continuations of several prompts, decoded together: each step runs one new token of
+    /// every unfinished prompt through the model in a single batched pass and the output head once
+    /// for all of them, so B prompts cost little more than one while decoding is memory-bound.
+    /// A prompt's leading tokens that agree with one of `prefixes` (the longest match) are not
+    /// recomputed: its cache starts as a copy of that prefix's (the first positions of a causal
+    /// model do not depend on what follows). A prompt stops at a token in `stopTokens` (kept in its
+    /// output), when `isFinished(index, output)` returns true, or after `maxTokens`. Prompts are
+    /// prefilled in groups of at most `prefillTokens` rows. Ties go to the lowest id, as in `generate`.
+    public func generateGreedy(prompts: [[Int32]], maxTokens: Int, stopTokens: Set<Int32> = [], prefixes: [PromptPrefix] = [],
+                               prefillTokens: Int = 4096, isFinished: (Int, [Int32]) -> Bool = { _, _ in false }) throws -> [[Int32]] {
+        let B = prompts.count, d = config.hidden, V = config.vocabularySize
+        var outputs = [[Int32]](repeating: [], count: B)
+        guard B > 0, maxTokens > 0 else { return outputs }
+        for p in prompts where p.isEmpty { throw ModelError.emptySequence }
+        let caches = prompts.map { makeCache(capacity: $0.count + maxTokens) }
+        // Prefill: what the prefixes do not cover, in groups of bounded size.
+        var rest = [[Int32]]()
+        for (b, p) in prompts.enumerated() {
+            var shared = 0, source: PromptPrefix?
+            for pre in prefixes {
+                let n = min(pre.sharedLength(with: p), p.count - 1)
+                if n > shared { shared = n; source = pre }
+            }
+            if let pre = source { try caches[b].load(from: pre.cache, positions: shared) }
+            rest.append(Array(p[shared...]))
+        }
+        let last = FloatBuffer(count: B * d)
+        var group = [Int](), rows = 0
+        func flush() throws {
+            guard !group.isEmpty else { return }
+            let hidden = try forward(batch: group.map { SequenceStep(tokens: rest[$0], cache: caches[$0]) })
+            var r = 0
+            for b in group {
+                r += rest[b].count
+                (last.pointer + b * d).update(from: hidden + (r - 1) * d, count: d)
+            }
+            group = []; rows = 0
+        }
+        for b in 0..<B {
+            if !group.isEmpty && rows + rest[b].count > prefillTokens { try flush() }
+            group.append(b); rows += rest[b].count
+        }
+        try flush()
+
+        var active = Array(0..<B)
+        let logitBuf = FloatBuffer(count: B * V)
+        var rng = SplitMix64(seed: 0)
+        let greedy = SamplingOptions()
+        for step in 0..<maxTokens {
+            logits(logitBuf.pointer, hidden: last.pointer, rows: active.count)
+            var still = [Int]()
+            for (i, b) in active.enumerated() {
+                let next = Transformer.sample(logitBuf.pointer + i * V, count: V, options: greedy, rng: &rng)
+                outputs[b].append(next)
+                if !stopTokens.contains(next) && !isFinished(b, outputs[b]) { still.append(b) }
+            }
+            if still.isEmpty || step == maxTokens - 1 { break }
+            let hidden = try forward(batch: still.map { SequenceStep(tokens: [outputs[$0].last!], cache: caches[$0]) })
+            last.pointer.update(from: hidden, count: still.count * d)
+            active = still
+        }
+        return outputs
+    }
+
     /// Picks a token from logits: argmax (lowest id on ties) when temperature is 0, else
     /// temperature / top-k / top-p sampling with `rng`.
     public static func sample(_ logits: UnsafePointer<Float>, count: Int, options: SamplingOptions,
@@ -81,5 +159,20 @@ extension Transformer {
             if u < 0 { return Int32(idx[i]) }
         }
         return Int32(idx[idx.count - 1])
+    }
+}
+
+/// Keys and values of a token prefix shared by many prompts (see `Transformer.makePrefix`).
+public final class PromptPrefix {
+    public let tokens: [Int32]
+    let cache: KVCache
+    init(tokens: [Int32], cache: KVCache) { self.tokens = tokens; self.cache = cache }
+
+    /// How many leading tokens of `prompt` this prefix holds.
+    func sharedLength(with prompt: [Int32]) -> Int {
+        let limit = min(tokens.count, cache.length, prompt.count)
+        var n = 0
+        while n < limit && tokens[n] == prompt[n] { n += 1 }
+        return n
     }
 }

@@ -33,6 +33,22 @@ public final class KVCache {
         capacity = newCap
     }
 
+    /// Makes this cache hold the first `positions` positions of `other` (e.g. a prompt prefix
+    /// shared by many prompts, computed once). Both caches must belong to the same model.
+    public func load(from other: KVCache, positions: Int) throws {
+        guard other.layers == layers, other.kvDim == kvDim else {
+            throw ModelError.invalidConfig(path: "KV cache", field: "layers/kvDim",
+                                           reason: "differs between the two caches (\(other.layers)×\(other.kvDim) vs \(layers)×\(kvDim)); they belong to different models")
+        }
+        let n = min(max(0, positions), other.length)
+        reserve(n)
+        for l in 0..<layers {
+            keys[l].pointer.update(from: other.keys[l].pointer, count: n * kvDim)
+            values[l].pointer.update(from: other.values[l].pointer, count: n * kvDim)
+        }
+        length = n
+    }
+
     /// Forgets every position (the memory is kept).
     public func reset() { length = 0 }
 

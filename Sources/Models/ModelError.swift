@@ -8,6 +8,8 @@ public enum ModelError: LocalizedError {
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
     case tokenOutOfRange(token: Int32, vocabulary: Int)
     case sequenceTooLong(length: Int, limit: Int)
+    case emptySequence
+    case unsupportedInBatch(feature: String)
 
     public var errorDescription: String? {
         switch self {
@@ -23,6 +25,10 @@ public enum ModelError: LocalizedError {
             return "token id \(token) is outside the vocabulary (size \(vocab)). The ids do not belong to this model's tokenizer."
         case let .sequenceTooLong(length, limit):
             return "sequence of \(length) tokens exceeds the limit of \(limit). Use a shorter text or a window."
+        case .emptySequence:
+            return "a sequence with no tokens was given to the model. Give every sequence at least one token."
+        case let .unsupportedInBatch(feature):
+            return "\(feature) cannot be used in a batched forward pass. Run the sequences one at a time."
         }
     }
 }

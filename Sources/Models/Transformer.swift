@@ -60,70 +60,103 @@ public final class Transformer {
     /// valid until the next call.
     @discardableResult
     public func forward(_ tokens: [Int32], cache: KVCache, hooks: ForwardHooks? = nil) throws -> UnsafePointer<Float> {
+        try forward(batch: [SequenceStep(tokens: tokens, cache: cache)], hooks: hooks)
+    }
+
+    /// Runs several independent sequences in one pass: every projection and the feed-forward network
+    /// see all their new rows at once (one matrix product instead of one per sequence, which is what
+    /// makes batched decoding fast), attention runs per sequence against its own cache.
+    /// Returns the final hidden states of all new rows, `[Σ tokens, hidden]`, sequence after sequence
+    /// in `batch` order, valid until the next call. Hooks see all rows of the call; `layerTrace` needs
+    /// a single sequence. Each sequence's numbers equal a call with that sequence alone up to float32
+    /// rounding (BLAS may sum in another order for another row count).
+    @discardableResult
+    public func forward(batch: [SequenceStep], hooks: ForwardHooks? = nil) throws -> UnsafePointer<Float> {
         let c = config
-        let T = tokens.count
-        let p0 = cache.length
-        let L = p0 + T
-        cache.reserve(L)
+        guard hooks?.layerTrace == nil || batch.count == 1 else {
+            throw ModelError.unsupportedInBatch(feature: "a layer trace")
+        }
+        guard Set(batch.map { ObjectIdentifier($0.cache) }).count == batch.count else {
+            throw ModelError.unsupportedInBatch(feature: "two sequences sharing one cache")
+        }
+        var offsets = [Int](), total = 0, maxProbs = 0
+        for s in batch {
+            guard !s.tokens.isEmpty else { throw ModelError.emptySequence }
+            offsets.append(total)
+            total += s.tokens.count
+            maxProbs = max(maxProbs, s.tokens.count * (s.cache.length + s.tokens.count))
+        }
+        let R = total
+        guard R > 0 else { return UnsafePointer(work.h.pointer) }
+        for s in batch { s.cache.reserve(s.cache.length + s.tokens.count) }
         let w = work
-        w.prepare(config: c, rows: T, keys: L, trace: hooks?.layerTrace != nil)
+        w.prepare(config: c, rows: R, probs: c.heads * maxProbs, trace: hooks?.layerTrace != nil)
         let x = w.x.pointer, h = w.h.pointer
-        try embed(tokens, into: x)
+        for (b, s) in batch.enumerated() { try embed(s.tokens, into: x + offsets[b] * c.hidden) }
         for l in 0..<c.layers {
-            hooks?.residual?(l, x, T)
+            hooks?.residual?(l, x, R)
             let lw = weights.layers[l]
             let mask = hooks?.masks[l]
-            let q = w.q.pointer, z = w.z.pointer
-            let kAll = cache.keys[l].pointer, vAll = cache.values[l].pointer
-            let kNew = kAll + p0 * c.kvDim, vNew = vAll + p0 * c.kvDim
+            let q = w.q.pointer, z = w.z.pointer, kNew = w.k.pointer, vNew = w.v.pointer
 
-            RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.attnNorm.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
-            if w.tracing { w.attnIn.pointer.update(from: h, count: T * c.hidden) }
-            BLAS.linear(q, h, lw.wq.pointer, m: T, n: c.qDim, k: c.hidden)
-            BLAS.linear(kNew, h, lw.wk.pointer, m: T, n: c.kvDim, k: c.hidden)
-            BLAS.linear(vNew, h, lw.wv.pointer, m: T, n: c.kvDim, k: c.hidden)
-            if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
-            if let b = lw.kBias { addRowBias(kNew, b.pointer, rows: T, dim: c.kvDim) }
-            if let b = lw.vBias { addRowBias(vNew, b.pointer, rows: T, dim: c.kvDim) }
+            RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.attnNorm.pointer, rows: R, dim: c.hidden, eps: c.rmsEpsilon)
+            if w.tracing { w.attnIn.pointer.update(from: h, count: R * c.hidden) }
+            BLAS.linear(q, h, lw.wq.pointer, m: R, n: c.qDim, k: c.hidden)
+            BLAS.linear(kNew, h, lw.wk.pointer, m: R, n: c.kvDim, k: c.hidden)
+            BLAS.linear(vNew, h, lw.wv.pointer, m: R, n: c.kvDim, k: c.hidden)
+            if let b = lw.qBias { addRowBias(q, b.pointer, rows: R, dim: c.qDim) }
+            if let b = lw.kBias { addRowBias(kNew, b.pointer, rows: R, dim: c.kvDim) }
+            if let b = lw.vBias { addRowBias(vNew, b.pointer, rows: R, dim: c.kvDim) }
             if let m = mask {
-                zeroColumns(q, m.attnQ, rows: T, stride: c.qDim)
-                zeroColumns(kNew, m.attnK, rows: T, stride: c.kvDim)
-                zeroColumns(vNew, m.attnV, rows: T, stride: c.kvDim)
+                zeroColumns(q, m.attnQ, rows: R, stride: c.qDim)
+                zeroColumns(kNew, m.attnK, rows: R, stride: c.kvDim)
+                zeroColumns(vNew, m.attnV, rows: R, stride: c.kvDim)
             }
             if let qn = lw.qNorm, let kn = lw.kNorm {
-                RMSNorm.forward(y: q, rstd: nil, x: q, weight: qn.pointer, rows: T * c.heads, dim: c.headDim, eps: c.rmsEpsilon)
-                RMSNorm.forward(y: kNew, rstd: nil, x: kNew, weight: kn.pointer, rows: T * c.kvHeads, dim: c.headDim, eps: c.rmsEpsilon)
+                RMSNorm.forward(y: q, rstd: nil, x: q, weight: qn.pointer, rows: R * c.heads, dim: c.headDim, eps: c.rmsEpsilon)
+                RMSNorm.forward(y: kNew, rstd: nil, x: kNew, weight: kn.pointer, rows: R * c.kvHeads, dim: c.headDim, eps: c.rmsEpsilon)
             }
             if w.tracing {
-                w.qPre.pointer.update(from: q, count: T * c.qDim)
-                w.kPre.pointer.update(from: kNew, count: T * c.kvDim)
+                w.qPre.pointer.update(from: q, count: R * c.qDim)
+                w.kPre.pointer.update(from: kNew, count: R * c.kvDim)
             }
             let table = ropeTable(layer: l)
-            RoPE.apply(q, rows: T, heads: c.heads, headDim: c.headDim, stride: c.qDim, firstPosition: p0, table: table, style: c.ropeStyle)
-            RoPE.apply(kNew, rows: T, heads: c.kvHeads, headDim: c.headDim, stride: c.kvDim, firstPosition: p0, table: table, style: c.ropeStyle)
-            let shape = attentionShape(layer: l, queries: T, keys: L, firstPosition: p0)
-            Attention.forward(z: z, probs: w.probs.pointer, q: q, k: kAll, v: vAll, shape: shape)
-            if let m = mask { zeroColumns(z, m.attnOutput, rows: T, stride: c.qDim) }
-            BLAS.linear(h, z, lw.wo.pointer, m: T, n: c.hidden, k: c.qDim)
-            addToResidual(x, h, postNorm: lw.postAttentionNorm, rstd: nil, scratch: h, rows: T)
+            var traceShape: AttentionShape?
+            for (b, s) in batch.enumerated() {
+                let T = s.tokens.count, p0 = s.cache.length, L = p0 + T, o = offsets[b]
+                let qb = q + o * c.qDim, kb = kNew + o * c.kvDim
+                RoPE.apply(qb, rows: T, heads: c.heads, headDim: c.headDim, stride: c.qDim, firstPosition: p0, table: table, style: c.ropeStyle)
+                RoPE.apply(kb, rows: T, heads: c.kvHeads, headDim: c.headDim, stride: c.kvDim, firstPosition: p0, table: table, style: c.ropeStyle)
+                let kAll = s.cache.keys[l].pointer, vAll = s.cache.values[l].pointer
+                (kAll + p0 * c.kvDim).update(from: kb, count: T * c.kvDim)
+                (vAll + p0 * c.kvDim).update(from: vNew + o * c.kvDim, count: T * c.kvDim)
+                let shape = attentionShape(layer: l, queries: T, keys: L, firstPosition: p0)
+                Attention.forward(z: z + o * c.qDim, probs: w.probs.pointer, q: qb, k: kAll, v: vAll, shape: shape)
+                traceShape = shape
+            }
+            if let m = mask { zeroColumns(z, m.attnOutput, rows: R, stride: c.qDim) }
+            BLAS.linear(h, z, lw.wo.pointer, m: R, n: c.hidden, k: c.qDim)
+            addToResidual(x, h, postNorm: lw.postAttentionNorm, rstd: nil, scratch: h, rows: R)
 
             let g = w.gate.pointer, u = w.up.pointer
-            RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
-            BLAS.linear(g, h, lw.wGate.pointer, m: T, n: c.ffn, k: c.hidden)
-            BLAS.linear(u, h, lw.wUp.pointer, m: T, n: c.ffn, k: c.hidden)
-            c.activation.forward(a: g, gate: g, up: u, count: T * c.ffn)
-            if let m = mask { zeroColumns(g, m.ffn, rows: T, stride: c.ffn) }
-            if let trace = hooks?.layerTrace {
-                trace(LayerTrace(layer: l, rows: T, keys: L, firstPosition: p0, attnInput: w.attnIn.pointer,
-                                 qPreRoPE: w.qPre.pointer, kPreRoPE: w.kPre.pointer, qRotated: q, kRotated: kAll, values: vAll,
-                                 probabilities: w.probs.pointer, headOutputs: z, ffnInput: h, ffnActivation: g, attention: shape))
+            RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.ffnNorm.pointer, rows: R, dim: c.hidden, eps: c.rmsEpsilon)
+            BLAS.linear(g, h, lw.wGate.pointer, m: R, n: c.ffn, k: c.hidden)
+            BLAS.linear(u, h, lw.wUp.pointer, m: R, n: c.ffn, k: c.hidden)
+            c.activation.forward(a: g, gate: g, up: u, count: R * c.ffn)
+            if let m = mask { zeroColumns(g, m.ffn, rows: R, stride: c.ffn) }
+            if let trace = hooks?.layerTrace, let shape = traceShape {
+                let s = batch[0]
+                trace(LayerTrace(layer: l, rows: R, keys: shape.keys, firstPosition: shape.firstPosition, attnInput: w.attnIn.pointer,
+                                 qPreRoPE: w.qPre.pointer, kPreRoPE: w.kPre.pointer, qRotated: q, kRotated: s.cache.keys[l].pointer,
+                                 values: s.cache.values[l].pointer, probabilities: w.probs.pointer, headOutputs: z, ffnInput: h,
+                                 ffnActivation: g, attention: shape))
             }
-            BLAS.linear(u, g, lw.wDown.pointer, m: T, n: c.hidden, k: c.ffn)
-            addToResidual(x, u, postNorm: lw.postFFNNorm, rstd: nil, scratch: u, rows: T)
+            BLAS.linear(u, g, lw.wDown.pointer, m: R, n: c.hidden, k: c.ffn)
+            addToResidual(x, u, postNorm: lw.postFFNNorm, rstd: nil, scratch: u, rows: R)
         }
-        hooks?.residual?(c.layers, x, T)
-        cache.length = L
-        RMSNorm.forward(y: h, rstd: nil, x: x, weight: weights.outputNorm.pointer, rows: T, dim: c.hidden, eps: c.rmsEpsilon)
+        hooks?.residual?(c.layers, x, R)
+        for s in batch { s.cache.length += s.tokens.count }
+        RMSNorm.forward(y: h, rstd: nil, x: x, weight: weights.outputNorm.pointer, rows: R, dim: c.hidden, eps: c.rmsEpsilon)
         return UnsafePointer(h)
     }
 
@@ -162,22 +195,33 @@ public final class Transformer {
     }
 }
 
+/// One sequence of a batched forward call: `tokens` are appended after the positions `cache` holds.
+public struct SequenceStep {
+    public var tokens: [Int32]
+    public var cache: KVCache
+    public init(tokens: [Int32], cache: KVCache) { self.tokens = tokens; self.cache = cache }
+}
+
 /// Activation buffers for inference, grown to the largest call and then reused.
 final class InferenceWorkspace {
     var x = FloatBuffer(count: 0), h = FloatBuffer(count: 0), q = FloatBuffer(count: 0), z = FloatBuffer(count: 0)
+    var k = FloatBuffer(count: 0), v = FloatBuffer(count: 0)
     var gate = FloatBuffer(count: 0), up = FloatBuffer(count: 0), probs = FloatBuffer(count: 0)
     var qPre = FloatBuffer(count: 0), kPre = FloatBuffer(count: 0), attnIn = FloatBuffer(count: 0)
     var tracing = false
 
-    func prepare(config c: ModelConfig, rows T: Int, keys L: Int, trace: Bool) {
+    /// `rows`: new rows of the call; `probs`: the largest attention probability block of one sequence.
+    func prepare(config c: ModelConfig, rows T: Int, probs: Int, trace: Bool) {
         func grow(_ b: inout FloatBuffer, _ n: Int) { if b.count < n { b = FloatBuffer(count: n) } }
         grow(&x, T * c.hidden)
         grow(&h, T * c.hidden)
         grow(&q, T * c.qDim)
         grow(&z, T * c.qDim)
+        grow(&k, T * c.kvDim)
+        grow(&v, T * c.kvDim)
         grow(&gate, T * c.ffn)
         grow(&up, T * max(c.ffn, c.hidden))
-        grow(&probs, c.heads * T * L)
+        grow(&self.probs, probs)
         tracing = trace
         if trace {
             grow(&qPre, T * c.qDim)

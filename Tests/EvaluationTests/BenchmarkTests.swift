@@ -1,4 +1,4 @@
-import Evaluation
+@testable import Evaluation
 import Foundation
 import Models
 import TestSupport
@@ -40,5 +40,36 @@ final class BenchmarkTests: XCTestCase {
         let sums = try options.map { try MultipleChoice.logLikelihood(model: m.transformer, tokenizer: m.tokenizer, prompt: prompt, option: $0).sum }
         XCTAssertEqual(try MultipleChoice.choose(model: m.transformer, tokenizer: m.tokenizer, prompt: prompt, options: options),
                        sums.indices.max { sums[$0] < sums[$1] })
+    }
+
+    /// The batched harness (exemplars and paragraphs run once, questions decoded together) gives
+    /// the same answers as generating each full prompt alone, on a real tokenizer.
+    func testBatchedAnswersEqualOneByOneGeneration() throws {
+        try XCTSkipUnless(SharedData.isAvailable)
+        let m = try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model"))
+        let items = [QAItem(context: "Hanoi is the capital of Vietnam.", question: "What is the capital?", answers: ["Hanoi"]),
+                     QAItem(context: "Hanoi is the capital of Vietnam.", question: "Of which country?", answers: ["Vietnam"]),
+                     QAItem(context: "The Mekong flows south.", question: "Which way?", answers: ["south"]),
+                     QAItem(context: "Hanoi is the capital of Vietnam.", question: "Is it a capital?", answers: ["yes"]),
+                     QAItem(context: "Pho is a soup.", question: "What is pho?", answers: ["a soup"])]
+        let exemplars = [QAItem(context: "Paris is in France.", question: "Where is Paris?", answers: ["France"])]
+        let block = Benchmarks.xquadExemplars(exemplars, language: "en")
+        let prompts = items.map { (block + Benchmarks.xquadParagraph($0, language: "en"), Benchmarks.xquadPrompt($0, exemplars: exemplars, language: "en")) }
+        var reported = [Int]()
+        let batched = try Benchmarks.answerAll(model: m.transformer, tokenizer: m.tokenizer, exemplars: block, prompts: prompts,
+                                               maxTokens: 12, batchSize: 3) { done, _ in reported.append(done) }
+        XCTAssertEqual(reported, [3, 5])
+        XCTAssertEqual(Set(batched).count, batched.count, "distinct answers, so that a mix-up would show: \(batched)")
+        for (i, p) in prompts.enumerated() {
+            let ids = m.tokenizer.encode(p.1, addSpecialTokens: true)
+            var out = [Int32]()
+            _ = try m.transformer.generate(prompt: ids, maxTokens: 12, stopTokens: Set([m.tokenizer.eosTokenID].compactMap { $0 })) { id in
+                out.append(id)
+                return !m.tokenizer.decode(out, skipSpecialTokens: true).contains("\n")
+            }
+            let text = m.tokenizer.decode(out, skipSpecialTokens: true)
+            let expected = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+            XCTAssertEqual(batched[i], expected, "question \(i)")
+        }
     }
 }
