@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelIO
 import Neurons
 import Training
 import Yams
@@ -135,20 +136,27 @@ struct ExperimentCommand: ParsableCommand {
         func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
 
+        // Each step's settings are recorded, so that a rerun reuses a step only if it would redo it the same way.
+        var steps = try ExperimentSteps(url: out.appendingPathComponent("steps.json"))
+
         // 1. Neurons
         var excludeArgs = [String]()
         if let en = r.detect.excludeEnglish {
             let file = path("neurons-en.json")
-            if !exists(file) {
+            let args = detectArgs(r, corpus: en.corpus, language: "en", documents: en.documents, output: file)
+            if try !steps.reuse("neurons-en.json", settings: args, exists: exists(file)) {
                 printError("== detect English neurons")
-                try DetectCommand.parse(detectArgs(r, corpus: en.corpus, language: "en", documents: en.documents, output: file)).run()
+                try DetectCommand.parse(args).run()
+                try steps.record("neurons-en.json", settings: args)
             }
             excludeArgs = ["--exclude", file]
         }
         let setFile = path("neurons-\(r.language).json")
-        if !exists(setFile) {
+        let setArgs = detectArgs(r, corpus: r.detect.corpus, language: r.language, documents: r.detect.documents, output: setFile) + excludeArgs
+        if try !steps.reuse("neurons-\(r.language).json", settings: setArgs, exists: exists(setFile)) {
             printError("== detect \(r.language) neurons")
-            try DetectCommand.parse(detectArgs(r, corpus: r.detect.corpus, language: r.language, documents: r.detect.documents, output: setFile) + excludeArgs).run()
+            try DetectCommand.parse(setArgs).run()
+            try steps.record("neurons-\(r.language).json", settings: setArgs)
         }
 
         // 2. Both arms, same data and schedule
@@ -157,14 +165,21 @@ struct ExperimentCommand: ParsableCommand {
             ("language", ["--set", "neurons.file=\(setFile)"]),
             ("random", ["--set", "neurons.file=null", "--set", "neurons.random.match=\(setFile)", "--set", "neurons.random.seed=\(r.randomSeed)"]),
         ]
+        let trainRecipe = try readTextFile(r.train)
         for (name, neurons) in arms {
             let dir = path(name)
-            if exists(dir + "/delta.safetensors") { continue }
+            let args = [r.train] + common + neurons + ["--set", "output=\(dir)"]
+            // The recipe's text counts too: editing recipes/vi.yaml must not reuse a run made before.
+            let settings = args + ["recipe sha256 " + SHA256Hasher.hex(Data(trainRecipe.utf8)),
+                                   "neurons sha256 " + (try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: setFile)))]
+            let started = exists(dir + "/delta.safetensors") || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
+            if try steps.reuse(name, settings: settings, exists: started) && exists(dir + "/delta.safetensors") { continue }
+            try steps.record(name, settings: settings)
             printError("== train \(name) neurons")
             if exists(dir + "/state.safetensors") {
                 try TrainCommand.parse(["--resume", dir]).run()
             } else {
-                try TrainCommand.parse([r.train] + common + neurons + ["--set", "output=\(dir)"]).run()
+                try TrainCommand.parse(args).run()
             }
         }
 
@@ -222,6 +237,57 @@ struct ExperimentCommand: ParsableCommand {
         if let e = r.detect.epsilon { a += ["--epsilon", String(e)] }
         if let c = r.detect.cap { a += ["--cap", String(c)] }
         return a
+    }
+}
+
+/// `OUTPUT/steps.json`: the settings each finished (or started) step was made with.
+struct ExperimentSteps {
+    let url: URL
+    var settings: [String: [String]]
+
+    init(url: URL) throws {
+        self.url = url
+        if let data = FileManager.default.contents(atPath: url.path) {
+            guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: [String]] else {
+                throw CLIError.badInput("\(url.path): not a step record (JSON object of string lists). Delete it to rerun every step.")
+            }
+            settings = obj
+        } else {
+            settings = [:]
+        }
+    }
+
+    /// Settings with the run directory written as `OUTPUT`, so a moved run directory still matches.
+    func portable(_ given: [String]) -> [String] {
+        let dir = url.deletingLastPathComponent().path
+        return given.map { $0.replacingOccurrences(of: dir, with: "OUTPUT") }
+    }
+
+    /// Whether the existing output of `step` may be reused: yes if it was made with `settings`;
+    /// an error if it was made with others (the user decides what to delete); with no record
+    /// (a run from an older version) it is reused with a warning.
+    mutating func reuse(_ step: String, settings given: [String], exists: Bool) throws -> Bool {
+        guard exists else { return false }
+        let now = portable(given)
+        guard let before = settings[step] else {
+            printError("warning: \(url.deletingLastPathComponent().path)/\(step) has no record of its settings; reusing it as it is")
+            try record(step, settings: given)
+            return true
+        }
+        guard before == now else {
+            let changed = Set(now).symmetricDifference(Set(before)).sorted().joined(separator: "; ")
+            throw CLIError.badInput("""
+                \(url.deletingLastPathComponent().path)/\(step) was made with other settings than this recipe asks for \
+                (differences: \(changed)). Delete it to redo that step (and the steps after it), or set another `output`.
+                """)
+        }
+        return true
+    }
+
+    mutating func record(_ step: String, settings given: [String]) throws {
+        settings[step] = portable(given)
+        let data = try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
     }
 }
 

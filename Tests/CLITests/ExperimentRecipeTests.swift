@@ -16,7 +16,7 @@ final class ExperimentRecipeTests: XCTestCase {
         XCTAssertEqual(quick.detect.excludeEnglish?.corpus, "plnd-en")
         XCTAssertEqual(quick.evaluate.languages, ["vi", "en"])
         let paper = try ExperimentRecipe.load(root.appendingPathComponent("recipes/vi-enhance.yaml").path)
-        XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50"])
+        XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50", "data.max_tokens_per_document=1024"])
     }
 
     func testUnknownKeysAndMissingFieldsAreErrors() throws {
@@ -42,5 +42,33 @@ final class ExperimentRecipeTests: XCTestCase {
         XCTAssertTrue(md.contains("| en | perplexity | 10.000 | 10.000 | +0.00% |"), md)
         let svg = ExperimentReport.deltaSVG(columns: cols, languages: ["vi", "en"])
         XCTAssertTrue(svg.contains("-10.0"))
+    }
+
+    /// A rerun reuses a step only if it was made with the same settings; other settings are an
+    /// error that names the step and the differences; a moved run directory still matches.
+    func testStepsAreReusedOnlyWithTheirSettings() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("steps.json")
+        var steps = try ExperimentSteps(url: file)
+        XCTAssertFalse(try steps.reuse("language", settings: ["a"], exists: false), "nothing to reuse")
+        try steps.record("language", settings: ["recipe.yaml", "--set", "output=\(dir.path)/language", "lr 1"])
+        var again = try ExperimentSteps(url: file)
+        XCTAssertTrue(try again.reuse("language", settings: ["recipe.yaml", "--set", "output=\(dir.path)/language", "lr 1"], exists: true))
+        XCTAssertThrowsError(try again.reuse("language", settings: ["recipe.yaml", "--set", "output=\(dir.path)/language", "lr 2"], exists: true)) { e in
+            let m = e.localizedDescription
+            XCTAssertTrue(m.contains("language") && m.contains("lr 1") && m.contains("lr 2") && m.contains("Delete it"), m)
+        }
+        // Moved: the record says OUTPUT, not the old path.
+        let moved = FileManager.default.temporaryDirectory.appendingPathComponent("steps-moved-\(UUID().uuidString)")
+        try FileManager.default.moveItem(at: dir, to: moved)
+        var there = try ExperimentSteps(url: moved.appendingPathComponent("steps.json"))
+        XCTAssertTrue(try there.reuse("language", settings: ["recipe.yaml", "--set", "output=\(moved.path)/language", "lr 1"], exists: true))
+        // No record (an older run): reused, and recorded from now on.
+        XCTAssertTrue(try there.reuse("random", settings: ["x"], exists: true))
+        var reread = try ExperimentSteps(url: moved.appendingPathComponent("steps.json"))
+        XCTAssertThrowsError(try reread.reuse("random", settings: ["y"], exists: true))
+        try "[1]".write(to: moved.appendingPathComponent("steps.json"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ExperimentSteps(url: moved.appendingPathComponent("steps.json")))
     }
 }
