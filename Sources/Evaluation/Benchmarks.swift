@@ -205,25 +205,27 @@ public enum MultipleChoice {
     /// and the mean per token. The option is tokenised together with the prompt (so word boundaries
     /// come out as the tokenizer would produce them) and its tokens are those after the prompt's.
     public static func logLikelihood(model: Transformer, tokenizer: Tokenizer, prompt: String, option: String) throws -> (sum: Double, mean: Double) {
+        try logLikelihoods(model: model, tokenizer: tokenizer, prompt: prompt, options: [option])[0]
+    }
+
+    /// `logLikelihood` of every option, the options scored together in batched forward passes.
+    public static func logLikelihoods(model: Transformer, tokenizer: Tokenizer, prompt: String, options: [String]) throws -> [(sum: Double, mean: Double)] {
         let promptIDs = tokenizer.encode(prompt, addSpecialTokens: true)
-        let all = tokenizer.encode(prompt + option, addSpecialTokens: true)
-        var shared = 0
-        while shared < min(promptIDs.count, all.count) && promptIDs[shared] == all[shared] { shared += 1 }
-        let start = max(1, shared)
-        guard all.count > start else { return (0, 0) }
-        let s = try model.score(all)
-        let nll = s.nll[(start - 1)...].reduce(0.0) { $0 + Double($1) }
-        return (-nll, -nll / Double(all.count - start))
+        let sequences = options.map { tokenizer.encode(prompt + $0, addSpecialTokens: true) }
+        let scores = try model.score(batch: sequences)
+        return zip(sequences, scores).map { all, s in
+            var shared = 0
+            while shared < min(promptIDs.count, all.count) && promptIDs[shared] == all[shared] { shared += 1 }
+            let start = max(1, shared)
+            guard all.count > start else { return (0, 0) }
+            let nll = s.nll[(start - 1)...].reduce(0.0) { $0 + Double($1) }
+            return (-nll, -nll / Double(all.count - start))
+        }
     }
 
     /// Index of the option with the highest (mean, when `normalize`) log-likelihood.
     public static func choose(model: Transformer, tokenizer: Tokenizer, prompt: String, options: [String], normalize: Bool = false) throws -> Int {
-        var best = 0, bestScore = -Double.infinity
-        for (i, o) in options.enumerated() {
-            let ll = try logLikelihood(model: model, tokenizer: tokenizer, prompt: prompt, option: o)
-            let score = normalize ? ll.mean : ll.sum
-            if score > bestScore { best = i; bestScore = score }
-        }
-        return best
+        let scores = try logLikelihoods(model: model, tokenizer: tokenizer, prompt: prompt, options: options).map { normalize ? $0.mean : $0.sum }
+        return scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) } ?? 0
     }
 }

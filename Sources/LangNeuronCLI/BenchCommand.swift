@@ -8,7 +8,7 @@ import Training
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure throughput (tokens/s, GFLOP/s, fraction of sgemm peak).",
-        subcommands: [Forward.self, Train.self])
+        subcommands: [Forward.self, Train.self, Generate.self])
 
     struct Forward: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Prefill throughput of a full forward pass with the output head on every token (scoring).")
@@ -30,6 +30,44 @@ struct BenchCommand: ParsableCommand {
                 }
                 let flops = FlopCount.forward(m.config, tokens: tokens)
                 return (["model": spec, "tokens": tokens, "seconds": best, "tokens_per_s": Double(tokens) / best], flops / best / 1e9, "")
+            }
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Greedy decoding throughput by batch size (how `eval` answers XQuAD and MGSM).",
+            discussion: "Each sequence is a --prompt-token prompt followed by --new-tokens generated tokens; the prefill is timed separately and left out. One decoding step reads every weight matrix once, whatever the batch, so it is bound by memory bandwidth at batch 1 (weight GB/s is reported) and gets closer to the sgemm peak as the batch grows.")
+        @Option(help: "Comma-separated models.") var models = "gemma3-270m,smollm2-135m"
+        @Option(help: "Comma-separated batch sizes.") var batches = "1,4,8,16"
+        @Option(help: "Prompt tokens per sequence.") var promptTokens = 128
+        @Option(help: "Generated tokens per sequence.") var newTokens = 32
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let sizes = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+            guard !sizes.isEmpty else { throw ValidationError("--batches needs positive integers, got '\(batches)'") }
+            try runBenchmarkRows(models: models, json: json) { spec, m in
+                try sizes.map { b in
+                    var rng = SplitMix64(seed: 3)
+                    let V = UInt64(m.tokenizer.vocabularySize)
+                    let prompts = (0..<b).map { _ in (0..<max(1, promptTokens)).map { _ in Int32(rng.next() % V) } }
+                    func timed(_ n: Int) throws -> Double {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        _ = try m.transformer.generateGreedy(prompts: prompts, maxTokens: n)
+                        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    }
+                    _ = try timed(2) // warm-up: page in weights, grow buffers
+                    let prefill = try timed(1)
+                    let steps = max(1, newTokens)
+                    let decode = max(1e-9, try timed(steps + 1) - prefill)
+                    var flops = 0.0
+                    for i in 0..<steps { flops += Double(b) * FlopCount.decodeStep(m.config, context: promptTokens + i + 1) }
+                    let weightGBs = FlopCount.weightBytes(m.config) * Double(steps) / decode / 1e9
+                    let row: [String: Any] = ["model": spec, "batch": b, "tokens": b * steps, "seconds": decode,
+                                              "tokens_per_s": Double(b * steps) / decode, "weight_gb_per_s": weightGBs]
+                    return (row, flops / decode / 1e9, String(format: "(batch %d, %.1f GB/s of weights)", b, weightGBs))
+                }
             }
         }
     }
@@ -102,16 +140,23 @@ struct BenchCommand: ParsableCommand {
 /// taken while something else runs. `body` returns the row's fields, its GFLOP/s, and a note.
 func runBenchmark(models: String, json: Bool,
                   _ body: (String, LoadedModel) throws -> ([String: Any], Double, String)) throws {
+    try runBenchmarkRows(models: models, json: json) { spec, m in [try body(spec, m)] }
+}
+
+/// `runBenchmark` with several rows per model (e.g. one per batch size).
+func runBenchmarkRows(models: String, json: Bool,
+                      _ body: (String, LoadedModel) throws -> [([String: Any], Double, String)]) throws {
     var peak = SgemmPeak.measure(size: 2048, seconds: 2).gflops
     var rows = [[String: Any]]()
     for spec in models.split(separator: ",").map(String.init) {
         let m = try loadModel(spec, quiet: json)
-        var (row, gflops, note) = try body(spec, m)
-        row["gflops"] = gflops
-        rows.append(row)
-        if !json {
-            print(String(format: "%-14@ %5d tokens  %7.1f tokens/s  %6.1f GFLOP/s  %@", spec as NSString, row["tokens"] as? Int ?? 0,
-                         row["tokens_per_s"] as? Double ?? 0, gflops, note as NSString))
+        for var (row, gflops, note) in try body(spec, m) {
+            row["gflops"] = gflops
+            rows.append(row)
+            if !json {
+                print(String(format: "%-14@ %5d tokens  %7.1f tokens/s  %6.1f GFLOP/s  %@", spec as NSString, row["tokens"] as? Int ?? 0,
+                             row["tokens_per_s"] as? Double ?? 0, gflops, note as NSString))
+            }
         }
     }
     peak = max(peak, SgemmPeak.measure(size: 2048, seconds: 2).gflops)
@@ -124,7 +169,8 @@ func runBenchmark(models: String, json: Bool,
     } else {
         print(String(format: "sgemm peak (OpenBLAS %@, %d threads, best of before and after): %.1f GFLOP/s", BLAS.coreName, BLAS.threads, peak))
         for r in rows {
-            print(String(format: "  %-14@ %4.0f%% of peak", (r["model"] as? String ?? "") as NSString, 100 * (r["fraction_of_peak"] as? Double ?? 0)))
+            let batch = (r["batch"] as? Int).map { " batch \($0)" } ?? ""
+            print(String(format: "  %-14@ %4.0f%% of peak", ((r["model"] as? String ?? "") + batch) as NSString, 100 * (r["fraction_of_peak"] as? Double ?? 0)))
         }
     }
 }

@@ -122,7 +122,9 @@ struct ExperimentCommand: ParsableCommand {
         Writes OUTPUT/neurons-*.json, OUTPUT/language and OUTPUT/random (training runs with deltas), \
         OUTPUT/report.json ({"arms": {"base"|"language"|"random": {LANG: {ppl, tokens, …}}}, "neurons": …}), \
         OUTPUT/report.md, OUTPUT/loss.svg (both arms) and OUTPUT/delta.svg (change per language). \
-        Finished steps (neuron sets, deltas) are reused on a rerun; an interrupted training run resumes.
+        Finished steps (neuron sets, deltas) are reused on a rerun if they were made with the same settings \
+        (recorded in OUTPUT/steps.json; other settings are an error naming the step); an interrupted training \
+        run resumes.
         """)
 
     @Argument(help: "Experiment recipe (YAML), e.g. recipes/vi-enhance.yaml.")

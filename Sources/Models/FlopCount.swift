@@ -36,4 +36,20 @@ public enum FlopCount {
         let weights = d * Double(c.qDim + 2 * c.kvDim) + Double(c.qDim) * d + 3 * d * Double(c.ffn)
         return trainingStep(c, tokens: T, trainableParameters: 0) + 2 * t * weights * Double(c.layers)
     }
+
+    /// One decoding step of one sequence: every matrix on a single row, attention over `context`
+    /// cached positions, the output head.
+    public static func decodeStep(_ c: ModelConfig, context L: Int) -> Double {
+        let d = Double(c.hidden)
+        var perLayer = 2 * d * Double(c.qDim + 2 * c.kvDim) + 2 * Double(c.qDim) * d + 3 * 2 * d * Double(c.ffn)
+        perLayer += 2 * 2 * Double(L) * Double(c.headDim) * Double(c.heads)
+        return perLayer * Double(c.layers) + 2 * d * Double(c.vocabularySize)
+    }
+
+    /// Bytes of float32 weights one decoding step reads (every matrix once, whatever the batch).
+    public static func weightBytes(_ c: ModelConfig) -> Double {
+        let d = Double(c.hidden)
+        let perLayer = d * Double(c.qDim + 2 * c.kvDim) + Double(c.qDim) * d + 3 * d * Double(c.ffn)
+        return 4 * (perLayer * Double(c.layers) + d * Double(c.vocabularySize))
+    }
 }
