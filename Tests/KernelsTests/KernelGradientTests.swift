@@ -178,6 +178,39 @@ final class KernelGradientTests: XCTestCase {
             }
         }
     }
+
+    /// Every transpose combination, one row (the matrix-vector path) and several, padded strides,
+    /// alpha and beta, against the definition (tolerance 1e-5 on O(1) values).
+    func testGemmAllShapesAgainstNaive() {
+        var rng = TestRNG(9)
+        let n = 4, k = 5, pad = 2
+        for m in [1, 3] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1.5)] {
+                        let aRows = transA ? k : m, aCols = transA ? m : k, bRows = transB ? n : k, bCols = transB ? k : n
+                        let lda = aCols + pad, ldb = bCols + pad, ldc = n + pad
+                        let a = rng.array(aRows * lda), b = rng.array(bRows * ldb)
+                        let c0 = rng.array(m * ldc)
+                        var c = c0
+                        BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                  beta: beta, c: &c, ldc: ldc)
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var s: Float = 0
+                                for p in 0..<k {
+                                    s += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j])
+                                }
+                                XCTAssertEqual(c[i * ldc + j], alpha * s + beta * c0[i * ldc + j], accuracy: 1e-5,
+                                               "m \(m) transA \(transA) transB \(transB) beta \(beta)")
+                            }
+                            for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "padding untouched") }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 final class FastMathTests: XCTestCase {
