@@ -33,6 +33,8 @@ struct EvalCommand: ParsableCommand {
     var tasks = "ppl"
     @Option(help: "Comma-separated language codes.")
     var languages = "vi,en"
+    @Option(help: "Comma-separated languages for xquad and mgsm (default: --languages).")
+    var benchmarkLanguages: String?
     @Option(name: .customLong("corpus"), help: "LANG=FILE: the perplexity corpus for one language (repeatable).")
     var corpora: [String] = []
     @Option(help: "Documents per language (perplexity).")
@@ -70,17 +72,9 @@ struct EvalCommand: ParsableCommand {
     /// Evaluates every arm; returns the columns in order (the model alone first when arms are given)
     /// and the base model's fingerprint.
     func evaluate() throws -> (columns: [(String, ArmMetrics)], fingerprint: String) {
-        let taskSet = Set(tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        for t in taskSet where !["ppl", "xquad", "mgsm"].contains(t) {
-            throw ValidationError("unknown task '\(t)' (tasks: ppl, xquad, mgsm)")
-        }
-        var corpusFor = [String: String]()
-        for c in corpora {
-            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--corpus takes LANG=FILE, got \(c)") }
-            corpusFor[parts[0]] = parts[1]
-        }
-        let langs = languages.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        try checkInputs()
+        let taskSet = self.taskSet, corpusFor = try self.corpusFor(), langs = languageList(languages)
+        let benchLangs = Set(benchmarkLanguages.map(languageList) ?? langs)
 
         // Inputs, read once for every arm.
         var docs = [String: [String]]()
@@ -98,10 +92,10 @@ struct EvalCommand: ParsableCommand {
                 }
                 docs[lang] = split.heldout.map(\.text)
             }
-            if taskSet.contains("xquad") {
+            if taskSet.contains("xquad") && benchLangs.contains(lang) {
                 xquad[lang] = try Benchmarks.loadXQuAD(url: benchmarkFile("xquad", "xquad.\(lang).json", lang))
             }
-            if taskSet.contains("mgsm") {
+            if taskSet.contains("mgsm") && benchLangs.contains(lang) {
                 mgsm[lang] = try Benchmarks.loadMGSM(url: benchmarkFile("mgsm", "mgsm_\(lang).tsv", lang))
             }
         }
@@ -172,9 +166,48 @@ struct EvalCommand: ParsableCommand {
         return (columns, m.fingerprint)
     }
 
+    var taskSet: Set<String> { Set(languageList(tasks)) }
+
+    func languageList(_ s: String) -> [String] {
+        s.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func corpusFor() throws -> [String: String] {
+        var out = [String: String]()
+        for c in corpora {
+            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--corpus takes LANG=FILE, got \(c)") }
+            out[parts[0]] = parts[1]
+        }
+        return out
+    }
+
+    /// Checks, without loading anything, that every task is known and every corpus and benchmark
+    /// file exists (except the corpora of `notYetWritten` languages, which another step will write).
+    func checkInputs(notYetWritten: Set<String> = []) throws {
+        for t in taskSet where !["ppl", "xquad", "mgsm"].contains(t) {
+            throw ValidationError("unknown task '\(t)' (tasks: ppl, xquad, mgsm)")
+        }
+        let corpusFor = try corpusFor(), langs = languageList(languages)
+        let benchLangs = benchmarkLanguages.map(languageList) ?? langs
+        for lang in benchLangs where !langs.contains(lang) {
+            throw ValidationError("benchmark language '\(lang)' is not among the languages (\(langs.joined(separator: ",")))")
+        }
+        if taskSet.contains("ppl") {
+            for lang in langs where !(corpusFor[lang] != nil && notYetWritten.contains(lang)) {
+                _ = try resolveCorpus(corpusFor[lang] ?? "wiki-\(lang)")
+            }
+        }
+        for lang in benchLangs {
+            if taskSet.contains("xquad") { _ = try benchmarkFile("xquad", "xquad.\(lang).json", lang) }
+            if taskSet.contains("mgsm") { _ = try benchmarkFile("mgsm", "mgsm_\(lang).tsv", lang) }
+        }
+    }
+
     func benchmarkFile(_ dataset: String, _ file: String, _ lang: String) throws -> URL {
         do { return try DataRoot.path(forDataset: dataset, file: file) } catch {
-            throw CLIError.badInput("\(dataset) has no file for '\(lang)' (\(error.localizedDescription))")
+            throw CLIError.badInput("\(dataset) has no file for '\(lang)' (\(error.localizedDescription)); "
+                                    + "leave \(lang) out of the benchmark languages (--benchmark-languages, or benchmark_languages in an experiment recipe)")
         }
     }
 

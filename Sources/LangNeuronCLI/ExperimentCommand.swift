@@ -70,7 +70,11 @@ struct ExperimentRecipe: Codable {
         var documents = 12
         var maxTokens = 256
         var limit = 10
-        enum CodingKeys: String, CodingKey, CaseIterable { case languages, tasks, documents, maxTokens = "max_tokens", limit }
+        /// Languages for xquad/mgsm when they differ from `languages` (not every language has every benchmark).
+        var benchmarkLanguages: [String]?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case languages, tasks, documents, maxTokens = "max_tokens", limit, benchmarkLanguages = "benchmark_languages"
+        }
         init(from decoder: Decoder) throws {
             try StrictKeys.check(decoder, CodingKeys.allCases.map(\.rawValue), block: "evaluate")
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -79,6 +83,7 @@ struct ExperimentRecipe: Codable {
             documents = try c.decodeIfPresent(Int.self, forKey: .documents) ?? 12
             maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? 256
             limit = try c.decodeIfPresent(Int.self, forKey: .limit) ?? 10
+            benchmarkLanguages = try c.decodeIfPresent([String].self, forKey: .benchmarkLanguages)
         }
     }
 
@@ -138,6 +143,21 @@ struct ExperimentCommand: ParsableCommand {
         func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
 
+        // The evaluation's inputs are checked first, so that a missing benchmark file stops the run
+        // now and not after an hour of training. The target language is evaluated on the training
+        // run's held-out split (written by training), the others from their data sets.
+        var evalArgs = [r.model, "--tasks", r.evaluate.tasks.joined(separator: ","),
+                        "--languages", ([r.language] + r.evaluate.languages.filter { $0 != r.language }).joined(separator: ","),
+                        "--documents", String(r.evaluate.documents), "--max-tokens", String(r.evaluate.maxTokens),
+                        "--limit", String(r.evaluate.limit),
+                        "--arm", "language=\(path("language"))/delta.safetensors", "--arm", "random=\(path("random"))/delta.safetensors"]
+        if let b = r.evaluate.benchmarkLanguages { evalArgs += ["--benchmark-languages", b.joined(separator: ",")] }
+        if r.evaluate.tasks.contains("ppl") { evalArgs += ["--corpus", "\(r.language)=\(path("language"))/heldout.jsonl.zst"] }
+        let eval = try EvalCommand.parse(evalArgs)
+        do { try eval.checkInputs(notYetWritten: [r.language]) } catch {
+            throw CLIError.badInput("\(recipe): evaluate: \(error.localizedDescription)")
+        }
+
         // Each step's settings are recorded, so that a rerun reuses a step only if it would redo it the same way.
         var steps = try ExperimentSteps(url: out.appendingPathComponent("steps.json"))
 
@@ -185,15 +205,8 @@ struct ExperimentCommand: ParsableCommand {
             }
         }
 
-        // 3. Evaluation: the target language on the run's held-out split, the others from their data sets
+        // 3. Evaluation (its inputs were checked before step 1)
         printError("== evaluate base, language and random")
-        var evalArgs = [r.model, "--tasks", r.evaluate.tasks.joined(separator: ","),
-                        "--languages", ([r.language] + r.evaluate.languages.filter { $0 != r.language }).joined(separator: ","),
-                        "--documents", String(r.evaluate.documents), "--max-tokens", String(r.evaluate.maxTokens),
-                        "--limit", String(r.evaluate.limit),
-                        "--arm", "language=\(path("language"))/delta.safetensors", "--arm", "random=\(path("random"))/delta.safetensors"]
-        if r.evaluate.tasks.contains("ppl") { evalArgs += ["--corpus", "\(r.language)=\(path("language"))/heldout.jsonl.zst"] }
-        let eval = try EvalCommand.parse(evalArgs)
         let (columns, fingerprint) = try eval.evaluate()
 
         // 4. Report

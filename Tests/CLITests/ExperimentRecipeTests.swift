@@ -16,6 +16,7 @@ final class ExperimentRecipeTests: XCTestCase {
         XCTAssertEqual(quick.detect.excludeEnglish?.corpus, "plnd-en")
         XCTAssertEqual(quick.evaluate.languages, ["vi", "en"])
         let paper = try ExperimentRecipe.load(root.appendingPathComponent("recipes/vi-enhance.yaml").path)
+        XCTAssertEqual(paper.evaluate.benchmarkLanguages, ["vi", "en"], "XQuAD has no Japanese")
         XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50", "data.max_tokens_per_document=1024"])
     }
 
@@ -70,5 +71,25 @@ final class ExperimentRecipeTests: XCTestCase {
         XCTAssertThrowsError(try reread.reuse("random", settings: ["y"], exists: true))
         try "[1]".write(to: moved.appendingPathComponent("steps.json"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ExperimentSteps(url: moved.appendingPathComponent("steps.json")))
+    }
+
+    /// Evaluation inputs are checked before anything is loaded (the experiment does this before
+    /// training): unknown tasks, benchmark languages outside the languages, missing benchmark files.
+    func testEvaluationInputsAreCheckedUpFront() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "../shared/data/xquad"), "needs the data root")
+        XCTAssertNoThrow(try EvalCommand.parse(["m", "--tasks", "xquad", "--languages", "vi,en"]).checkInputs())
+        XCTAssertThrowsError(try EvalCommand.parse(["m", "--tasks", "ppl,bleu"]).checkInputs()) { e in
+            XCTAssertTrue("\(e)".contains("bleu"), "\(e)")
+        }
+        XCTAssertThrowsError(try EvalCommand.parse(["m", "--tasks", "xquad", "--languages", "vi,ja"]).checkInputs()) { e in
+            XCTAssertTrue(e.localizedDescription.contains("xquad has no file for 'ja'"), e.localizedDescription)
+            XCTAssertTrue(e.localizedDescription.contains("--benchmark-languages"), e.localizedDescription)
+        }
+        XCTAssertNoThrow(try EvalCommand.parse(["m", "--tasks", "xquad", "--languages", "vi,ja", "--benchmark-languages", "vi"]).checkInputs())
+        XCTAssertThrowsError(try EvalCommand.parse(["m", "--tasks", "xquad", "--languages", "vi", "--benchmark-languages", "en"]).checkInputs())
+        // A corpus another step will write is not looked for; one that should exist is.
+        let args = ["m", "--tasks", "ppl", "--languages", "vi", "--corpus", "vi=/nonexistent/heldout.jsonl.zst"]
+        XCTAssertNoThrow(try EvalCommand.parse(args).checkInputs(notYetWritten: ["vi"]))
+        XCTAssertThrowsError(try EvalCommand.parse(args).checkInputs())
     }
 }
