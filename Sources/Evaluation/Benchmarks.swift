@@ -161,7 +161,7 @@ public enum Benchmarks {
     /// XQuAD: the first `shots` questions (from the first paragraphs) are the exemplars; the next
     /// `limit` questions whose paragraph is not an exemplar's are scored, `batchSize` at a time.
     public static func runXQuAD(model: Transformer, tokenizer: Tokenizer, items: [QAItem], language: String,
-                                shots: Int = 2, limit: Int, batchSize: Int = 8,
+                                shots: Int = 2, limit: Int, batchSize: Int = 16,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
         let exemplars = Array(items.prefix(shots))
         let used = Set(exemplars.map(\.context))
@@ -183,7 +183,7 @@ public enum Benchmarks {
     /// MGSM: the first `shots` problems are the exemplars (never scored); the next `limit` are scored
     /// by the first number of the greedy answer, `batchSize` at a time.
     public static func runMGSM(model: Transformer, tokenizer: Tokenizer, rows: [(question: String, answer: Double)], language: String,
-                               shots: Int = 4, limit: Int, batchSize: Int = 8,
+                               shots: Int = 4, limit: Int, batchSize: Int = 16,
                                progress: (Int, Int) -> Void = { _, _ in }) throws -> TaskResult {
         let exemplars = Array(rows.prefix(shots))
         let scored = Array(rows.dropFirst(shots).prefix(limit))

@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Questions per language and task (XQuAD, MGSM).")
     var limit = 20
     @Option(help: "Questions decoded together (XQuAD, MGSM); the answers do not depend on it.")
-    var batchSize = 8
+    var batchSize = 16
     @Option(help: "Skip the first N documents of the sampling order (those a recipe with `documents: N` trains on).")
     var skipDocuments = 0
     @Option(help: "Sampling seed (use the recipe's data.seed).")

@@ -179,12 +179,12 @@ final class KernelGradientTests: XCTestCase {
         }
     }
 
-    /// Every transpose combination, one row (the matrix-vector path) and several, padded strides,
+    /// Every transpose combination, few rows (the matrix-vector path) and more (sgemm), padded strides,
     /// alpha and beta, against the definition (tolerance 1e-5 on O(1) values).
     func testGemmAllShapesAgainstNaive() {
         var rng = TestRNG(9)
         let n = 4, k = 5, pad = 2
-        for m in [1, 3] {
+        for m in [1, 3, BLAS.gemvRows + 3] {
             for transA in [false, true] {
                 for transB in [false, true] {
                     for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1.5)] {
