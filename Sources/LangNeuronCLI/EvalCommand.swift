@@ -229,7 +229,7 @@ struct EvalCommand: ParsableCommand {
                 }
                 for (_, r) in columns.dropFirst() {
                     guard let x = r[lang]?[metric.key] else { continue }
-                    let change = metric.percent ? String(format: "%+.1f", 100 * (x - b)) : (b == 0 ? "-" : String(format: "%+.2f%%", 100 * (x - b) / b))
+                    let change = metric.percent ? signed(100 * (x - b), decimals: 1) : (b == 0 ? "-" : signed(100 * (x - b) / b, decimals: 2) + "%")
                     line += " " + pad(show(x), 10) + " " + pad(change, 8)
                 }
                 print(line)

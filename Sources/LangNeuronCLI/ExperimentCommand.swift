@@ -333,7 +333,7 @@ enum ExperimentReport {
                 let vals = columns.map { c in c.1[lang]?[m.key].map { m.key == "ppl" ? String(format: "%.3f", $0) : String(format: "%.1f%%", 100 * $0) } ?? "-" }
                 let deltas = columns.dropFirst().map { c -> String in
                     guard let x = c.1[lang]?[m.key] else { return "-" }
-                    return m.key == "ppl" ? String(format: "%+.2f%%", 100 * (x - b) / b) : String(format: "%+.1f", 100 * (x - b))
+                    return m.key == "ppl" ? signed(100 * (x - b) / b, decimals: 2) + "%" : signed(100 * (x - b), decimals: 1)
                 }
                 s += "| \(lang) | \(m.label) | " + vals.joined(separator: " | ") + " | " + deltas.joined(separator: " | ") + " |\n"
             }
@@ -367,7 +367,7 @@ enum ExperimentReport {
             for (ai, v) in changes[li].enumerated() where v.isFinite {
                 let y0 = min(y(0), y(v)), hh = abs(y(v) - y(0))
                 s += "<rect x=\"\(x)\" y=\"\(y0)\" width=\"30\" height=\"\(max(hh, 0.5))\" fill=\"\(colors[ai % colors.count])\"/>\n"
-                s += "<text x=\"\(x + 15)\" y=\"\(v < 0 ? y(v) + 14 : y(v) - 4)\" text-anchor=\"middle\" font-size=\"10\">\(String(format: "%+.1f", v))</text>\n"
+                s += "<text x=\"\(x + 15)\" y=\"\(v < 0 ? y(v) + 14 : y(v) - 4)\" text-anchor=\"middle\" font-size=\"10\">\(signed(v, decimals: 1))</text>\n"
                 x += 34
             }
             s += "<text x=\"\(x - 17 * Double(arms.count))\" y=\"\(top + ph + 24)\" text-anchor=\"middle\">\(lang)</text>\n"

@@ -54,3 +54,9 @@ func writePlot(_ svg: String, to path: String) throws {
     }
     printError(note)
 }
+
+/// A change with its sign, `decimals` places; a change that rounds to zero reads "+0.0", never "-0.0".
+func signed(_ v: Double, decimals: Int) -> String {
+    let text = String(format: "%+.\(decimals)f", v)
+    return text.hasPrefix("-") && Double(text) == 0 ? "+" + text.dropFirst() : text
+}

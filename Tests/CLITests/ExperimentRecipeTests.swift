@@ -92,4 +92,11 @@ final class ExperimentRecipeTests: XCTestCase {
         XCTAssertNoThrow(try EvalCommand.parse(args).checkInputs(notYetWritten: ["vi"]))
         XCTAssertThrowsError(try EvalCommand.parse(args).checkInputs())
     }
+
+    func testSignedChangesNeverReadMinusZero() {
+        XCTAssertEqual(signed(-0.004, decimals: 1), "+0.0")
+        XCTAssertEqual(signed(-0.04, decimals: 2), "-0.04")
+        XCTAssertEqual(signed(3.58, decimals: 2), "+3.58")
+        XCTAssertEqual(signed(-3.58, decimals: 1), "-3.6")
+    }
 }
