@@ -15,18 +15,21 @@ func printJSON(_ value: Any) throws {
 let stderrIsTTY = isatty(2) != 0
 
 /// Redraws a one-line progress display on a terminal; elsewhere prints every `everyOtherwise`-th
-/// call as a plain line (so logs stay readable), or nothing when `everyOtherwise` is 0.
+/// call as a plain line, or (when `everyOtherwise` is 0) one line every 30 seconds, so that a log
+/// of long work still shows where it is without a line per document.
 final class ProgressLine {
     private var calls = 0
     private let every: Int
+    private var lastPrinted = Date()
     init(everyOtherwise: Int = 0) { every = everyOtherwise }
 
     func update(_ line: String) {
         calls += 1
         if stderrIsTTY {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-        } else if every > 0 && calls % every == 0 {
+        } else if every > 0 ? calls % every == 0 : Date().timeIntervalSince(lastPrinted) >= 30 {
             printError(line)
+            lastPrinted = Date()
         }
     }
 

@@ -43,7 +43,7 @@ extension Transformer {
     /// Scores several sequences, as `score` would each, running them through the model together
     /// (one matrix product per weight for all their rows) in groups of at most `batchTokens` rows.
     /// Sequences longer than `chunk` are scored alone with `score`, so attention memory stays bounded.
-    public func score(batch sequences: [[Int32]], batchTokens: Int = 2048, chunk: Int = 512, headRows: Int = 32,
+    public func score(batch sequences: [[Int32]], batchTokens: Int = 512, chunk: Int = 512, headRows: Int = 32,
                       hooks: ForwardHooks? = nil) throws -> [TokenScores] {
         var results = [TokenScores?](repeating: nil, count: sequences.count)
         var group = [Int](), rows = 0
