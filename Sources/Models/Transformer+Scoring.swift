@@ -14,12 +14,12 @@ extension Transformer {
     /// Scores every next-token prediction of `ids`, prefilling `chunk` tokens at a time through a
     /// KV cache (exact: each position still attends to all earlier ones its layer allows), and
     /// computing the output head `headRows` rows at a time so a 262k vocabulary needs no `[T, V]` buffer.
-    public func score(_ ids: [Int32], chunk: Int = 512, headRows: Int = 32, hooks: ForwardHooks? = nil) throws -> TokenScores {
+    public func score(_ ids: [Int32], chunk: Int = 512, headRows: Int = 256, hooks: ForwardHooks? = nil) throws -> TokenScores {
         guard ids.count >= 2 else { return TokenScores(ids: ids, nll: []) }
         let cache = makeCache(capacity: ids.count)
         var nll = [Float](repeating: 0, count: ids.count - 1)
         let V = config.vocabularySize
-        let logitBuf = FloatBuffer(count: headRows * V)
+        let logitBuf = FloatBuffer(count: min(headRows, ids.count) * V)
         var start = 0
         while start < ids.count {
             let end = min(ids.count, start + chunk)
@@ -43,14 +43,14 @@ extension Transformer {
     /// Scores several sequences, as `score` would each, running them through the model together
     /// (one matrix product per weight for all their rows) in groups of at most `batchTokens` rows.
     /// Sequences longer than `chunk` are scored alone with `score`, so attention memory stays bounded.
-    public func score(batch sequences: [[Int32]], batchTokens: Int = 512, chunk: Int = 512, headRows: Int = 32,
+    public func score(batch sequences: [[Int32]], batchTokens: Int = 512, chunk: Int = 512, headRows: Int = 256,
                       hooks: ForwardHooks? = nil) throws -> [TokenScores] {
         var results = [TokenScores?](repeating: nil, count: sequences.count)
         var group = [Int](), rows = 0
         let V = config.vocabularySize
-        let logitBuf = FloatBuffer(count: headRows * V)
         func flush() throws {
             guard !group.isEmpty else { return }
+            let logitBuf = FloatBuffer(count: min(headRows, rows) * V)
             let steps = group.map { SequenceStep(tokens: sequences[$0], cache: makeCache(capacity: sequences[$0].count)) }
             let hidden = try forward(batch: steps, hooks: hooks)
             // Head and cross-entropy over all rows of the group; a sequence's last row has no target.
@@ -65,7 +65,7 @@ extension Transformer {
             var nll = group.map { [Float](repeating: 0, count: sequences[$0].count - 1) }
             let slot = Dictionary(uniqueKeysWithValues: group.enumerated().map { ($1, $0) })
             var r = 0
-            var out = [Float](repeating: 0, count: headRows)
+            var out = [Float](repeating: 0, count: min(headRows, rows))
             while r < targets.count {
                 let n = min(headRows, targets.count - r)
                 logits(logitBuf.pointer, hidden: hidden + r * config.hidden, rows: n)
