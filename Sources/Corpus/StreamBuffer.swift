@@ -76,6 +76,21 @@ final class StreamBuffer {
     }
 }
 
+/// Copies `src[from...]` to `dst + o` up to the next `byte` (memchr, then one block copy), advancing
+/// `o`. Returns the byte's position, or nil when there is none and everything was copied.
+@inline(__always)
+func copyUntil(_ byte: UInt8, _ src: UnsafeBufferPointer<UInt8>, from i: Int,
+               into dst: UnsafeMutablePointer<UInt8>, at o: inout Int) -> Int? {
+    guard let base = src.baseAddress, i < src.count else { return nil }
+    let hit = memchr(base + i, Int32(byte), src.count - i)
+    let end = hit.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? src.count
+    if end > i {
+        (dst + o).update(from: base + i, count: end - i)
+        o += end - i
+    }
+    return hit == nil ? nil : end
+}
+
 /// Searches `needle` in a buffer (memmem).
 @inline(__always)
 func findBytes(_ needle: StaticString, in hay: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Int? {

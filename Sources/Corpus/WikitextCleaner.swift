@@ -140,21 +140,10 @@ public final class WikitextCleaner {
 
     private func stripTags(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutablePointer<UInt8>) -> Int {
         let n = src.count
-        guard let base = src.baseAddress else { return 0 }
         var i = 0
         var o = 0
         while i < n {
-            // Copy up to the next '<' in one go.
-            guard let hit = memchr(base + i, 0x3C, n - i) else {
-                (dst + o).update(from: base + i, count: n - i)
-                o += n - i
-                break
-            }
-            let lt = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if lt > i {
-                (dst + o).update(from: base + i, count: lt - i)
-                o += lt - i
-            }
+            guard let lt = copyUntil(UInt8(ascii: "<"), src, from: i, into: dst, at: &o) else { break }
             i = lt
             // Comments: an unclosed one hides the rest, as in MediaWiki.
             if i + 3 < n, src[i + 1] == UInt8(ascii: "!"), src[i + 2] == UInt8(ascii: "-"), src[i + 3] == UInt8(ascii: "-") {
@@ -275,20 +264,10 @@ public final class WikitextCleaner {
 
     private func stripTemplatesAndTables(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutablePointer<UInt8>) -> Int {
         let n = src.count
-        guard let base = src.baseAddress else { return 0 }
         var i = 0
         var o = 0
         while i < n {
-            guard let hit = memchr(base + i, 0x7B, n - i) else {
-                (dst + o).update(from: base + i, count: n - i)
-                o += n - i
-                break
-            }
-            let p = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if p > i {
-                (dst + o).update(from: base + i, count: p - i)
-                o += p - i
-            }
+            guard let p = copyUntil(UInt8(ascii: "{"), src, from: i, into: dst, at: &o) else { break }
             i = p
             if i + 1 < n, src[i + 1] == UInt8(ascii: "{") || (src[i + 1] == UInt8(ascii: "|") && Self.atLineStart(src, i)),
                let end = skipBlock(src, from: i) {
@@ -486,15 +465,9 @@ public final class WikitextCleaner {
 
     private func renderLinks(_ src: UnsafeBufferPointer<UInt8>, into dst: UnsafeMutablePointer<UInt8>, at o: inout Int, depth: Int) {
         let n = src.count
-        guard let base = src.baseAddress else { return }
         var i = 0
         while i < n {
-            guard let hit = memchr(base + i, 0x5B, n - i) else {
-                copy(src, i..<n, into: dst, at: &o)
-                break
-            }
-            let p = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            copy(src, i..<p, into: dst, at: &o)
+            guard let p = copyUntil(UInt8(ascii: "["), src, from: i, into: dst, at: &o) else { break }
             i = p
             if i + 1 < n, src[i + 1] == UInt8(ascii: "["), depth < 8, let close = Self.matchLink(src, i) {
                 renderInternalLink(UnsafeBufferPointer(rebasing: src[(i + 2)..<close]), into: dst, at: &o, depth: depth)

@@ -14,19 +14,9 @@ enum XMLText {
         let n = src.count
         var i = 0
         var o = 0
-        guard let base = src.baseAddress else { return 0 }
         while i < n {
-            // Copy up to the next '&' in one go.
-            guard let hit = memchr(base + i, 0x26, n - i) else {
-                (dst + o).update(from: base + i, count: n - i)
-                return o + (n - i)
-            }
-            let amp = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if amp > i {
-                (dst + o).update(from: base + i, count: amp - i)
-                o += amp - i
-                i = amp
-            }
+            guard let amp = copyUntil(UInt8(ascii: "&"), src, from: i, into: dst, at: &o) else { return o }
+            i = amp
             var j = i + 1
             while j < n, j - i < 12, src[j] != UInt8(ascii: ";") { j += 1 }
             guard j < n, src[j] == UInt8(ascii: ";") else {

@@ -150,7 +150,8 @@ func runBenchmarkRows(models: String, json: Bool,
     var rows = [[String: Any]]()
     for spec in models.split(separator: ",").map(String.init) {
         let m = try loadModel(spec, quiet: json)
-        for var (row, gflops, note) in try body(spec, m) {
+        for (fields, gflops, note) in try body(spec, m) {
+            var row = fields
             row["gflops"] = gflops
             rows.append(row)
             if !json {
