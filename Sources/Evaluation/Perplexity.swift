@@ -26,21 +26,10 @@ public enum Perplexity {
     public static func evaluate(model: Transformer, tokenizer: Tokenizer, documents: [String], maxTokens: Int = 512,
                                 batchTokens: Int = 512, bootstrap: Int = 1000, seed: UInt64 = 1, hooks: ForwardHooks? = nil,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
-        var sums = [Double](), counts = [Int]()
         let ids = documents.map { Array(tokenizer.encode($0, addSpecialTokens: true).prefix(maxTokens)) }
-        var start = 0
-        while start < ids.count {
-            // One batch: consecutive documents up to `batchTokens` tokens (at least one document).
-            var end = start, rows = 0
-            while end < ids.count && (end == start || rows + ids[end].count <= batchTokens) { rows += ids[end].count; end += 1 }
-            let scores = try model.score(batch: Array(ids[start..<end]), batchTokens: batchTokens, hooks: hooks)
-            for s in scores where !s.nll.isEmpty {
-                sums.append(s.nll.reduce(0.0) { $0 + Double($1) })
-                counts.append(s.nll.count)
-            }
-            start = end
-            progress(end, documents.count)
-        }
+        let scores = try model.score(batch: ids, batchTokens: batchTokens, hooks: hooks) { progress($0, documents.count) }
+        let scored = scores.filter { !$0.nll.isEmpty }
+        let sums = scored.map { $0.nll.reduce(0.0) { $0 + Double($1) } }, counts = scored.map(\.nll.count)
         return summarize(sums: sums, counts: counts, bootstrap: bootstrap, seed: seed)
     }
 

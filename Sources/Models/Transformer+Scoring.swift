@@ -43,10 +43,11 @@ extension Transformer {
     /// Scores several sequences, as `score` would each, running them through the model together
     /// (one matrix product per weight for all their rows) in groups of at most `batchTokens` rows.
     /// Sequences longer than `chunk` are scored alone with `score`, so attention memory stays bounded.
+    /// `progress(done)` is called with the number of sequences scored so far after each pass.
     public func score(batch sequences: [[Int32]], batchTokens: Int = 512, chunk: Int = 512, headRows: Int = 256,
-                      hooks: ForwardHooks? = nil) throws -> [TokenScores] {
+                      hooks: ForwardHooks? = nil, progress: (Int) -> Void = { _ in }) throws -> [TokenScores] {
         var results = [TokenScores?](repeating: nil, count: sequences.count)
-        var group = [Int](), rows = 0
+        var group = [Int](), rows = 0, done = 0
         let V = config.vocabularySize
         func flush() throws {
             guard !group.isEmpty else { return }
@@ -54,31 +55,37 @@ extension Transformer {
             let steps = group.map { SequenceStep(tokens: sequences[$0], cache: makeCache(capacity: sequences[$0].count)) }
             let hidden = try forward(batch: steps, hooks: hooks)
             // Head and cross-entropy over all rows of the group; a sequence's last row has no target.
-            var targets = [Int32](), owner = [(seq: Int, pos: Int)]()
-            for b in group {
+            var targets = [Int32](), owner = [(seq: Int, pos: Int)]() // seq: index in `group`
+            for (j, b) in group.enumerated() {
                 let ids = sequences[b]
                 for i in 0..<ids.count {
                     targets.append(i + 1 < ids.count ? ids[i + 1] : -1)
-                    owner.append((b, i))
+                    owner.append((j, i))
                 }
             }
             var nll = group.map { [Float](repeating: 0, count: sequences[$0].count - 1) }
-            let slot = Dictionary(uniqueKeysWithValues: group.enumerated().map { ($1, $0) })
             var r = 0
             var out = [Float](repeating: 0, count: min(headRows, rows))
             while r < targets.count {
                 let n = min(headRows, targets.count - r)
                 logits(logitBuf.pointer, hidden: hidden + r * config.hidden, rows: n)
                 CrossEntropy.forward(nll: &out, logits: logitBuf.pointer, targets: Array(targets[r..<(r + n)]), rows: n, vocab: V)
-                for i in 0..<n where targets[r + i] >= 0 { nll[slot[owner[r + i].seq]!][owner[r + i].pos] = out[i] }
+                for i in 0..<n where targets[r + i] >= 0 { nll[owner[r + i].seq][owner[r + i].pos] = out[i] }
                 r += n
             }
             for (j, b) in group.enumerated() { results[b] = TokenScores(ids: sequences[b], nll: nll[j]) }
+            done += group.count
             group = []; rows = 0
+            progress(done)
         }
         for (b, ids) in sequences.enumerated() {
-            if ids.count < 2 { results[b] = TokenScores(ids: ids, nll: []); continue }
-            if ids.count > chunk { results[b] = try score(ids, chunk: chunk, headRows: headRows, hooks: hooks); continue }
+            if ids.count < 2 { results[b] = TokenScores(ids: ids, nll: []); done += 1; continue }
+            if ids.count > chunk {
+                results[b] = try score(ids, chunk: chunk, headRows: headRows, hooks: hooks)
+                done += 1
+                progress(done)
+                continue
+            }
             if rows + ids.count > batchTokens { try flush() }
             group.append(b); rows += ids.count
         }
