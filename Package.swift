@@ -18,8 +18,11 @@ let package = Package(
         .systemLibrary(name: "CBz2", path: "Sources/CBz2"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
 
-        // Tensor kernels: BLAS wrappers, forward/backward ops, sgemm peak measurement.
-        .target(name: "Kernels", dependencies: ["CBLAS"]),
+        // Stored-type weight kernels in C: exact ggml dequantisation, fused few-row products
+        // (AVX2/FMA chosen at run time, plain C otherwise).
+        .target(name: "CQuant", path: "Sources/CQuant", cSettings: [.unsafeFlags(["-O3"])]),
+        // Tensor kernels: BLAS wrappers, stored-type weight matrices, forward/backward ops, sgemm peak.
+        .target(name: "Kernels", dependencies: ["CBLAS", "CQuant"]),
         // Model files: GGUF, safetensors, HF directories, dequantisation, fingerprints.
         .target(name: "ModelIO", dependencies: ["COpenSSL"]),
         // Tokenizers from GGUF metadata and tokenizer.json.

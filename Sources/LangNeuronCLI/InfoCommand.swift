@@ -79,9 +79,7 @@ extension Transformer {
     public var parameterCount: Int {
         let c = config
         var n = c.vocabularySize * c.hidden * (c.tiedEmbeddings ? 1 : 2) + c.hidden
-        for l in weights.layers {
-            for t in BlockTensor.allCases { n += l.tensor(t)?.count ?? 0 }
-        }
+        for l in weights.layers { n += l.parameterCount }
         return n
     }
 }

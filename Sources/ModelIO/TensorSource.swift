@@ -57,3 +57,49 @@ extension GGUFFile: TensorSource {
         try dequantize(info, rows: rows, into: output)
     }
 }
+
+/// A tensor's bytes as stored (no conversion), inside a mapping that `owner` keeps alive.
+public struct StoredTensor {
+    /// ggml type number of the elements (safetensors F32/F16/BF16 map to ggml's F32/F16/BF16).
+    public let type: GGMLType
+    public let bytes: UnsafeRawBufferPointer
+    /// Retain this for as long as `bytes` is used (the mapped file).
+    public let owner: AnyObject
+}
+
+/// Sources whose tensors can be used in place, in their stored type (memory-mapped files).
+public protocol StoredTensorSource: TensorSource {
+    /// The stored bytes of `name`, or nil when the tensor is missing or its type has no ggml equivalent.
+    func storedTensor(_ name: String) -> StoredTensor?
+}
+
+extension GGUFFile: StoredTensorSource {
+    public func storedTensor(_ name: String) -> StoredTensor? {
+        guard let info = tensorInfo(name) else { return nil }
+        return StoredTensor(type: info.type, bytes: UnsafeRawBufferPointer(rebasing: file.bytes[info.fileOffset..<(info.fileOffset + info.byteCount)]),
+                            owner: file)
+    }
+}
+
+extension SafetensorsDType {
+    /// The ggml type with the same element encoding, if any.
+    public var ggmlType: GGMLType? {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        default: return nil
+        }
+    }
+}
+
+extension SafetensorsFile: StoredTensorSource {
+    public func storedTensor(_ name: String) -> StoredTensor? {
+        guard let t = info(name), let type = t.dtype.ggmlType else { return nil }
+        return StoredTensor(type: type, bytes: rawBytes(t), owner: file)
+    }
+}
+
+extension SafetensorsCollection: StoredTensorSource {
+    public func storedTensor(_ name: String) -> StoredTensor? { locate(name).flatMap { $0.file.storedTensor(name) } }
+}

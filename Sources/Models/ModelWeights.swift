@@ -2,40 +2,57 @@ import Foundation
 import Kernels
 import ModelIO
 
-/// Float32 weights of one transformer block. Matrices are `[out, in]`, as stored.
+/// Weights of one transformer block. Matrices are `[out, in]`, as stored, and stay in their
+/// stored type (see `WeightMatrix`); norms and biases (a few thousand values) are float32.
 public final class LayerWeights {
     public let attnNorm: FloatBuffer
-    public let wq: FloatBuffer, wk: FloatBuffer, wv: FloatBuffer, wo: FloatBuffer
+    public let wq: Projection, wk: Projection, wv: Projection, wo: Projection
     public let qNorm: FloatBuffer?, kNorm: FloatBuffer?
     public let qBias: FloatBuffer?, kBias: FloatBuffer?, vBias: FloatBuffer?
     public let postAttentionNorm: FloatBuffer?
     public let ffnNorm: FloatBuffer
-    public let wGate: FloatBuffer, wUp: FloatBuffer, wDown: FloatBuffer
+    public let wGate: Projection, wUp: Projection, wDown: Projection
     public let postFFNNorm: FloatBuffer?
 
-    init(tensors t: [BlockTensor: FloatBuffer]) throws {
-        func get(_ k: BlockTensor) throws -> FloatBuffer {
-            guard let v = t[k] else { throw ModelError.missingTensor(path: "", tensor: k.ggufStem) }
-            return v
+    init(vectors v: [BlockTensor: FloatBuffer], matrices m: [BlockTensor: WeightMatrix]) throws {
+        func vec(_ k: BlockTensor) throws -> FloatBuffer {
+            guard let x = v[k] else { throw ModelError.missingTensor(path: "", tensor: k.ggufStem) }
+            return x
         }
-        attnNorm = try get(.attnNorm)
-        wq = try get(.attnQ); wk = try get(.attnK); wv = try get(.attnV); wo = try get(.attnOutput)
-        qNorm = t[.attnQNorm]; kNorm = t[.attnKNorm]
-        qBias = t[.attnQBias]; kBias = t[.attnKBias]; vBias = t[.attnVBias]
-        postAttentionNorm = t[.postAttentionNorm]
-        ffnNorm = try get(.ffnNorm)
-        wGate = try get(.ffnGate); wUp = try get(.ffnUp); wDown = try get(.ffnDown)
-        postFFNNorm = t[.postFFNNorm]
+        func mat(_ k: BlockTensor, _ t: TrainableTensor) throws -> Projection {
+            guard let x = m[k] else { throw ModelError.missingTensor(path: "", tensor: k.ggufStem) }
+            return Projection(weight: x, kind: t)
+        }
+        attnNorm = try vec(.attnNorm)
+        wq = try mat(.attnQ, .attnQ); wk = try mat(.attnK, .attnK); wv = try mat(.attnV, .attnV); wo = try mat(.attnOutput, .attnOutput)
+        qNorm = v[.attnQNorm]; kNorm = v[.attnKNorm]
+        qBias = v[.attnQBias]; kBias = v[.attnKBias]; vBias = v[.attnVBias]
+        postAttentionNorm = v[.postAttentionNorm]
+        ffnNorm = try vec(.ffnNorm)
+        wGate = try mat(.ffnGate, .ffnGate); wUp = try mat(.ffnUp, .ffnUp); wDown = try mat(.ffnDown, .ffnDown)
+        postFFNNorm = v[.postFFNNorm]
     }
 
-    /// The buffer holding a block tensor, if the architecture has it.
-    public func tensor(_ k: BlockTensor) -> FloatBuffer? {
-        switch k {
-        case .attnNorm: return attnNorm
+    /// The projection of a trainable tensor.
+    public func projection(_ t: TrainableTensor) -> Projection {
+        switch t {
         case .attnQ: return wq
         case .attnK: return wk
         case .attnV: return wv
         case .attnOutput: return wo
+        case .ffnGate: return wGate
+        case .ffnUp: return wUp
+        case .ffnDown: return wDown
+        }
+    }
+
+    /// All projections of the block.
+    public var projections: [Projection] { [wq, wk, wv, wo, wGate, wUp, wDown] }
+
+    /// A norm or bias vector, if the architecture has it.
+    public func vector(_ k: BlockTensor) -> FloatBuffer? {
+        switch k {
+        case .attnNorm: return attnNorm
         case .attnQNorm: return qNorm
         case .attnKNorm: return kNorm
         case .attnQBias: return qBias
@@ -43,25 +60,36 @@ public final class LayerWeights {
         case .attnVBias: return vBias
         case .postAttentionNorm: return postAttentionNorm
         case .ffnNorm: return ffnNorm
-        case .ffnGate: return wGate
-        case .ffnUp: return wUp
-        case .ffnDown: return wDown
         case .postFFNNorm: return postFFNNorm
+        case .attnQ, .attnK, .attnV, .attnOutput, .ffnGate, .ffnUp, .ffnDown: return nil
         }
+    }
+
+    /// Number of weight parameters of the block.
+    public var parameterCount: Int {
+        projections.reduce(0) { $0 + $1.rows * $1.cols }
+            + BlockTensor.allCases.reduce(0) { $0 + (vector($1)?.count ?? 0) }
     }
 }
 
-/// All weights of a model in float32.
+/// All weights of a model: matrices in their stored type (memory-mapped when the source is a
+/// file), norms and biases in float32.
 public final class ModelWeights {
-    /// `[vocab, hidden]`.
-    public let embedding: FloatBuffer
+    /// `[vocab, hidden]`; lookups dequantise only the rows they need.
+    public let embedding: WeightMatrix
     public let outputNorm: FloatBuffer
     /// `[vocab, hidden]`; nil when the head is tied to the embedding.
-    public let output: FloatBuffer?
+    public let output: WeightMatrix?
     public let layers: [LayerWeights]
 
     /// The output head (the embedding when tied).
-    public var head: FloatBuffer { output ?? embedding }
+    public var head: WeightMatrix { output ?? embedding }
+
+    /// Bytes of the stored matrices (what stays mapped), and of the float32 vectors.
+    public var storedMatrixBytes: Int {
+        layers.reduce(0) { $0 + $1.projections.reduce(0) { $0 + $1.weight.storedBytes } }
+            + embedding.storedBytes + (output?.storedBytes ?? 0)
+    }
 
     /// Which block tensors an architecture needs.
     static func blockTensors(_ c: ModelConfig) -> [BlockTensor] {
@@ -90,51 +118,54 @@ public final class ModelWeights {
         [.attnNorm, .ffnNorm, .postAttentionNorm, .postFFNNorm, .attnQNorm, .attnKNorm].contains(k)
     }
 
-    /// Dequantises every tensor the configuration needs from `source`, in parallel.
+
+    /// Reads the weights `config` needs from `source`. Matrices of a `StoredTensorSource` (GGUF,
+    /// safetensors) are used in place in their stored type; other sources (in-memory tensors)
+    /// are read as float32. Norms and biases are read as float32.
     public init(config c: ModelConfig, source: TensorSource, path: String) throws {
-        struct Job { let name: String; let shape: [Int]; let isNorm: Bool }
-        var jobs = [Job]()
-        jobs.append(Job(name: TensorNaming.embedding(c.format), shape: [c.vocabularySize, c.hidden], isNorm: false))
-        jobs.append(Job(name: TensorNaming.outputNorm(c.format), shape: [c.hidden], isNorm: true))
-        if !c.tiedEmbeddings {
-            jobs.append(Job(name: TensorNaming.output(c.format), shape: [c.vocabularySize, c.hidden], isNorm: false))
+        let stored = source as? StoredTensorSource
+        func check(_ name: String, _ shape: [Int]) throws {
+            guard let s = source.shape(of: name) else { throw ModelError.missingTensor(path: path, tensor: name) }
+            guard s == shape else { throw ModelError.shapeMismatch(path: path, tensor: name, expected: shape, found: s) }
         }
-        let kinds = ModelWeights.blockTensors(c)
-        for l in 0..<c.layers {
-            for k in kinds {
-                jobs.append(Job(name: TensorNaming.name(k, layer: l, format: c.format, architecture: c.architecture),
-                                shape: ModelWeights.expectedShape(k, c), isNorm: ModelWeights.isNorm(k)))
-            }
-        }
-        for j in jobs {
-            guard let s = source.shape(of: j.name) else { throw ModelError.missingTensor(path: path, tensor: j.name) }
-            // A 1-D norm may be stored as [n]; matrices must match exactly.
-            guard s == j.shape else { throw ModelError.shapeMismatch(path: path, tensor: j.name, expected: j.shape, found: s) }
-        }
-        let buffers = jobs.map { FloatBuffer(count: $0.shape.reduce(1, *)) }
-        var errors = [Error?](repeating: nil, count: jobs.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
-            do {
-                try source.readFloats(jobs[i].name, into: buffers[i].buffer)
-                if jobs[i].isNorm && c.normWeightOffset != 0 {
-                    for e in 0..<buffers[i].count { buffers[i][e] += c.normWeightOffset }
+        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+            try check(name, [rows, cols])
+            if let st = stored?.storedTensor(name) {
+                guard let base = st.bytes.baseAddress,
+                      let m = WeightMatrix(rows: rows, cols: cols, typeCode: st.type.rawValue, typeName: st.type.description,
+                                           data: base, byteCount: st.bytes.count, owner: st.owner) else {
+                    throw ModelIOError.unsupportedTensorType(path: path, tensor: name, type: st.type.description)
                 }
-            } catch {
-                lock.lock(); errors[i] = error; lock.unlock()
+                return m
             }
+            let buf = FloatBuffer(count: rows * cols)
+            try source.readFloats(name, into: buf.buffer)
+            return WeightMatrix(floats: buf, rows: rows, cols: cols)
         }
-        if let e = errors.compactMap({ $0 }).first { throw e }
-        embedding = buffers[0]
-        outputNorm = buffers[1]
-        var next = 2
-        if !c.tiedEmbeddings { output = buffers[2]; next = 3 } else { output = nil }
-        var layerList = [LayerWeights]()
-        for _ in 0..<c.layers {
-            var t = [BlockTensor: FloatBuffer]()
-            for k in kinds { t[k] = buffers[next]; next += 1 }
-            layerList.append(try LayerWeights(tensors: t))
+        func vector(_ name: String, count: Int, isNorm: Bool) throws -> FloatBuffer {
+            try check(name, [count])
+            let buf = FloatBuffer(count: count)
+            try source.readFloats(name, into: buf.buffer)
+            if isNorm && c.normWeightOffset != 0 { for e in 0..<count { buf[e] += c.normWeightOffset } }
+            return buf
         }
-        layers = layerList
+        embedding = try matrix(TensorNaming.embedding(c.format), rows: c.vocabularySize, cols: c.hidden)
+        outputNorm = try vector(TensorNaming.outputNorm(c.format), count: c.hidden, isNorm: true)
+        output = c.tiedEmbeddings ? nil : try matrix(TensorNaming.output(c.format), rows: c.vocabularySize, cols: c.hidden)
+        var list = [LayerWeights]()
+        for l in 0..<c.layers {
+            var vectors = [BlockTensor: FloatBuffer](), matrices = [BlockTensor: WeightMatrix]()
+            for k in ModelWeights.blockTensors(c) {
+                let name = TensorNaming.name(k, layer: l, format: c.format, architecture: c.architecture)
+                let shape = ModelWeights.expectedShape(k, c)
+                if shape.count == 2 {
+                    matrices[k] = try matrix(name, rows: shape[0], cols: shape[1])
+                } else {
+                    vectors[k] = try vector(name, count: shape[0], isNorm: ModelWeights.isNorm(k))
+                }
+            }
+            list.append(try LayerWeights(vectors: vectors, matrices: matrices))
+        }
+        layers = list
     }
 }

@@ -69,9 +69,9 @@ extension Transformer {
             s.xIn.pointer.update(from: x, count: T * d)
             RMSNorm.forward(y: s.h1.pointer, rstd: s.rstd1.pointer, x: x, weight: lw.attnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
             let q = s.qR.pointer, k = s.kR.pointer, v = s.v.pointer
-            BLAS.linear(q, s.h1.pointer, lw.wq.pointer, m: T, n: c.qDim, k: d)
-            BLAS.linear(k, s.h1.pointer, lw.wk.pointer, m: T, n: c.kvDim, k: d)
-            BLAS.linear(v, s.h1.pointer, lw.wv.pointer, m: T, n: c.kvDim, k: d)
+            lw.wq.forward(q, s.h1.pointer, m: T)
+            lw.wk.forward(k, s.h1.pointer, m: T)
+            lw.wv.forward(v, s.h1.pointer, m: T)
             if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
             if let b = lw.kBias { addRowBias(k, b.pointer, rows: T, dim: c.kvDim) }
             if let b = lw.vBias { addRowBias(v, b.pointer, rows: T, dim: c.kvDim) }
@@ -86,14 +86,14 @@ extension Transformer {
             RoPE.apply(k, rows: T, heads: c.kvHeads, headDim: c.headDim, stride: c.kvDim, firstPosition: 0, table: table, style: c.ropeStyle)
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
-            BLAS.linear(s.attnOut.pointer, s.z.pointer, lw.wo.pointer, m: T, n: d, k: c.qDim)
+            lw.wo.forward(s.attnOut.pointer, s.z.pointer, m: T)
             addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: w.dH.pointer, rows: T)
             s.xMid.pointer.update(from: x, count: T * d)
             RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
-            BLAS.linear(s.gate.pointer, s.h2.pointer, lw.wGate.pointer, m: T, n: c.ffn, k: d)
-            BLAS.linear(s.up.pointer, s.h2.pointer, lw.wUp.pointer, m: T, n: c.ffn, k: d)
+            lw.wGate.forward(s.gate.pointer, s.h2.pointer, m: T)
+            lw.wUp.forward(s.up.pointer, s.h2.pointer, m: T)
             c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
-            BLAS.linear(s.ffnOut.pointer, s.a.pointer, lw.wDown.pointer, m: T, n: d, k: c.ffn)
+            lw.wDown.forward(s.ffnOut.pointer, s.a.pointer, m: T)
             addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: w.dH.pointer, rows: T)
         }
         w.xFinal.pointer.update(from: x, count: T * d)
@@ -111,7 +111,7 @@ extension Transformer {
             CrossEntropy.forward(nll: &nllChunk, logits: w.logits.pointer, targets: tg, rows: n, vocab: V, gradientScale: gradientScale)
             for i in 0..<n where tg[i] >= 0 { nllSum += Double(nllChunk[i]); count += 1 }
             // dH[rows] = dLogits · E  ([n, V] × [V, d])
-            BLAS.gemm(m: n, n: d, k: V, a: w.logits.pointer, lda: V, b: weights.head.pointer, ldb: d, c: w.dH.pointer + r * d, ldc: d)
+            weights.head.linearTransposed(w.dH.pointer + r * d, w.logits.pointer, m: n)
             r += n
         }
         let dX = w.dX.pointer
@@ -132,7 +132,7 @@ extension Transformer {
                 columnSliceGradient(gb.pointer, dY: dOut, x: s.a.pointer, rows: T, outDim: d, inDim: c.ffn, cols: idx, scratch: w.gather.pointer)
             }
             // dA = dOut · W_down  ([T, d] × [d, f])
-            BLAS.gemm(m: T, n: c.ffn, k: d, a: dOut, lda: d, b: lw.wDown.pointer, ldb: c.ffn, c: w.dA.pointer, ldc: c.ffn)
+            lw.wDown.backward(w.dA.pointer, dOut, m: T)
             c.activation.backward(dGate: w.dGate.pointer, dUp: w.dUp.pointer, dA: w.dA.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
             if let idx = slices.layers[l][.ffnGate], let gb = g[.ffnGate] {
                 rowSliceGradient(gb.pointer, dY: w.dGate.pointer, x: s.h2.pointer, rows: T, outDim: c.ffn, inDim: d, rowsOf: idx, scratch: w.gather.pointer)
@@ -140,8 +140,8 @@ extension Transformer {
             if let idx = slices.layers[l][.ffnUp], let gb = g[.ffnUp] {
                 rowSliceGradient(gb.pointer, dY: w.dUp.pointer, x: s.h2.pointer, rows: T, outDim: c.ffn, inDim: d, rowsOf: idx, scratch: w.gather.pointer)
             }
-            BLAS.gemm(m: T, n: d, k: c.ffn, a: w.dGate.pointer, lda: c.ffn, b: lw.wGate.pointer, ldb: d, c: w.dH.pointer, ldc: d)
-            BLAS.gemm(m: T, n: d, k: c.ffn, a: w.dUp.pointer, lda: c.ffn, b: lw.wUp.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
+            lw.wGate.backward(w.dH.pointer, w.dGate.pointer, m: T)
+            lw.wUp.backward(w.dH.pointer, w.dUp.pointer, m: T, accumulate: true)
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xMid.pointer, weight: lw.ffnNorm.pointer, rstd: s.rstd2.pointer, rows: T, dim: d, accumulate: true)
 
             // Attention: xMid = xIn + post(attnOut)
@@ -153,7 +153,7 @@ extension Transformer {
             if let idx = slices.layers[l][.attnOutput], let gb = g[.attnOutput] {
                 columnSliceGradient(gb.pointer, dY: dOut, x: s.z.pointer, rows: T, outDim: d, inDim: c.qDim, cols: idx, scratch: w.gather.pointer)
             }
-            BLAS.gemm(m: T, n: c.qDim, k: d, a: dOut, lda: d, b: lw.wo.pointer, ldb: c.qDim, c: w.dZ.pointer, ldc: c.qDim)
+            lw.wo.backward(w.dZ.pointer, dOut, m: T)
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.backward(dq: w.dQ.pointer, dk: w.dK.pointer, dv: w.dV.pointer, scratch: w.attnScratch.pointer,
                                dz: w.dZ.pointer, probs: s.probs.pointer, q: s.qR.pointer, k: s.kR.pointer, v: s.v.pointer, shape: shape)
@@ -171,9 +171,9 @@ extension Transformer {
                     rowSliceGradient(gb.pointer, dY: dy.pointer, x: s.h1.pointer, rows: T, outDim: out, inDim: d, rowsOf: idx, scratch: w.gather.pointer)
                 }
             }
-            BLAS.gemm(m: T, n: d, k: c.qDim, a: w.dQ.pointer, lda: c.qDim, b: lw.wq.pointer, ldb: d, c: w.dH.pointer, ldc: d)
-            BLAS.gemm(m: T, n: d, k: c.kvDim, a: w.dK.pointer, lda: c.kvDim, b: lw.wk.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
-            BLAS.gemm(m: T, n: d, k: c.kvDim, a: w.dV.pointer, lda: c.kvDim, b: lw.wv.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
+            lw.wq.backward(w.dH.pointer, w.dQ.pointer, m: T)
+            lw.wk.backward(w.dH.pointer, w.dK.pointer, m: T, accumulate: true)
+            lw.wv.backward(w.dH.pointer, w.dV.pointer, m: T, accumulate: true)
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xIn.pointer, weight: lw.attnNorm.pointer, rstd: s.rstd1.pointer, rows: T, dim: d, accumulate: true)
         }
         return (nllSum, count)

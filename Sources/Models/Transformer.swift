@@ -45,12 +45,10 @@ public final class Transformer {
             guard t >= 0, Int(t) < config.vocabularySize else {
                 throw ModelError.tokenOutOfRange(token: t, vocabulary: config.vocabularySize)
             }
-            let src = weights.embedding.pointer + Int(t) * d
             let dst = x + i * d
-            if config.embeddingScale == 1 {
-                dst.update(from: src, count: d)
-            } else {
-                for j in 0..<d { dst[j] = src[j] * config.embeddingScale }
+            weights.embedding.dequantize(rows: Int(t)..<(Int(t) + 1), into: dst)
+            if config.embeddingScale != 1 {
+                for j in 0..<d { dst[j] *= config.embeddingScale }
             }
         }
     }
@@ -101,9 +99,9 @@ public final class Transformer {
 
             RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.attnNorm.pointer, rows: R, dim: c.hidden, eps: c.rmsEpsilon)
             if w.tracing { w.attnIn.pointer.update(from: h, count: R * c.hidden) }
-            BLAS.linear(q, h, lw.wq.pointer, m: R, n: c.qDim, k: c.hidden)
-            BLAS.linear(kNew, h, lw.wk.pointer, m: R, n: c.kvDim, k: c.hidden)
-            BLAS.linear(vNew, h, lw.wv.pointer, m: R, n: c.kvDim, k: c.hidden)
+            lw.wq.forward(q, h, m: R)
+            lw.wk.forward(kNew, h, m: R)
+            lw.wv.forward(vNew, h, m: R)
             if let b = lw.qBias { addRowBias(q, b.pointer, rows: R, dim: c.qDim) }
             if let b = lw.kBias { addRowBias(kNew, b.pointer, rows: R, dim: c.kvDim) }
             if let b = lw.vBias { addRowBias(vNew, b.pointer, rows: R, dim: c.kvDim) }
@@ -135,13 +133,13 @@ public final class Transformer {
                 traceShape = shape
             }
             if let m = mask { zeroColumns(z, m.attnOutput, rows: R, stride: c.qDim) }
-            BLAS.linear(h, z, lw.wo.pointer, m: R, n: c.hidden, k: c.qDim)
+            lw.wo.forward(h, z, m: R)
             addToResidual(x, h, postNorm: lw.postAttentionNorm, rstd: nil, scratch: h, rows: R)
 
             let g = w.gate.pointer, u = w.up.pointer
             RMSNorm.forward(y: h, rstd: nil, x: x, weight: lw.ffnNorm.pointer, rows: R, dim: c.hidden, eps: c.rmsEpsilon)
-            BLAS.linear(g, h, lw.wGate.pointer, m: R, n: c.ffn, k: c.hidden)
-            BLAS.linear(u, h, lw.wUp.pointer, m: R, n: c.ffn, k: c.hidden)
+            lw.wGate.forward(g, h, m: R)
+            lw.wUp.forward(u, h, m: R)
             c.activation.forward(a: g, gate: g, up: u, count: R * c.ffn)
             if let m = mask { zeroColumns(g, m.ffn, rows: R, stride: c.ffn) }
             if let trace = hooks?.layerTrace, let shape = traceShape {
@@ -151,7 +149,7 @@ public final class Transformer {
                                  values: s.cache.values[l].pointer, probabilities: w.probs.pointer, headOutputs: z, ffnInput: h,
                                  ffnActivation: g, attention: shape))
             }
-            BLAS.linear(u, g, lw.wDown.pointer, m: R, n: c.hidden, k: c.ffn)
+            lw.wDown.forward(u, g, m: R)
             addToResidual(x, u, postNorm: lw.postFFNNorm, rstd: nil, scratch: u, rows: R)
         }
         hooks?.residual?(c.layers, x, R)
@@ -162,7 +160,7 @@ public final class Transformer {
 
     /// Logits `[rows, vocab]` of final hidden states.
     public func logits(_ y: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, rows: Int) {
-        BLAS.linear(y, hidden, weights.head.pointer, m: rows, n: config.vocabularySize, k: config.hidden)
+        weights.head.linear(y, hidden, m: rows)
         if let cap = config.finalLogitSoftcap, cap > 0 {
             for i in 0..<(rows * config.vocabularySize) { y[i] = cap * Foundation.tanh(y[i] / cap) }
         }

@@ -33,22 +33,28 @@ public final class PLND {
         var down = [[Double]](), out = [[Double]](), gram = [[Double]]()
         for l in 0..<c.layers {
             let lw = transformer.weights.layers[l]
-            down.append(Self.columnSquaredNorms(lw.wDown.pointer, rows: c.hidden, cols: c.ffn))
-            out.append(Self.columnSquaredNorms(lw.wo.pointer, rows: c.hidden, cols: c.qDim))
+            // Effective weights (stored + any merged delta), read a tile of rows at a time.
+            var dn = [Double](repeating: 0, count: c.ffn)
+            lw.wDown.forEachRowTile { _, n, tile in Self.addColumnSquares(&dn, tile, rows: n, cols: c.ffn) }
+            down.append(dn)
+            var on = [Double](repeating: 0, count: c.qDim)
             var g = [Double](repeating: 0, count: c.kvDim * group * group)
-            let wo = lw.wo.pointer
-            for r in 0..<c.hidden {
-                let row = wo + r * c.qDim
-                for kv in 0..<c.kvHeads {
-                    for e in 0..<c.headDim {
-                        let base = (kv * c.headDim + e) * group * group
-                        for i in 0..<group {
-                            let a = Double(row[(kv * group + i) * c.headDim + e])
-                            for j in 0..<group { g[base + i * group + j] += a * Double(row[(kv * group + j) * c.headDim + e]) }
+            lw.wo.forEachRowTile { _, n, tile in
+                Self.addColumnSquares(&on, tile, rows: n, cols: c.qDim)
+                for r in 0..<n {
+                    let row = tile + r * c.qDim
+                    for kv in 0..<c.kvHeads {
+                        for e in 0..<c.headDim {
+                            let base = (kv * c.headDim + e) * group * group
+                            for i in 0..<group {
+                                let a = Double(row[(kv * group + i) * c.headDim + e])
+                                for j in 0..<group { g[base + i * group + j] += a * Double(row[(kv * group + j) * c.headDim + e]) }
+                            }
                         }
                     }
                 }
             }
+            out.append(on)
             gram.append(g)
         }
         downNorms = down
@@ -58,13 +64,12 @@ public final class PLND {
         cache = transformer.makeCache(capacity: 512)
     }
 
-    static func columnSquaredNorms(_ w: UnsafePointer<Float>, rows: Int, cols: Int) -> [Double] {
-        var n = [Double](repeating: 0, count: cols)
+    /// `norms[j] += Σ_r w[r, j]²` over a tile of `rows` rows.
+    static func addColumnSquares(_ norms: inout [Double], _ w: UnsafePointer<Float>, rows: Int, cols: Int) {
         for r in 0..<rows {
             let row = w + r * cols
-            for j in 0..<cols { let v = Double(row[j]); n[j] += v * v }
+            for j in 0..<cols { let v = Double(row[j]); norms[j] += v * v }
         }
-        return n
     }
 
     /// Runs `tokens` (one document, BOS included if the model uses one) and returns the importance

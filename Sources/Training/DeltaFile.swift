@@ -111,15 +111,10 @@ public struct DeltaFile {
         guard fingerprint == baseFingerprint else {
             throw TrainingError.fingerprintMismatch(path: path, expected: baseFingerprint, found: fingerprint)
         }
-        let c = model.config
-        for e in entries {
-            let w = model.weights.layers[e.layer].tensor(e.tensor.blockTensor)!
-            let d = e.tensor.sliceLength(c)
-            if e.tensor.isColumnSlice {
-                let inDim = e.tensor.unitCount(c)
-                for (i, col) in e.indices.enumerated() { for r in 0..<d { w[r * inDim + col] += scale * e.values[i * d + r] } }
-            } else {
-                for (i, row) in e.indices.enumerated() { for j in 0..<d { w[row * d + j] += scale * e.values[i * d + j] } }
+        for e in entries where !e.indices.isEmpty {
+            let p = model.weights.layers[e.layer].projection(e.tensor)
+            e.values.withUnsafeBufferPointer { v in
+                p.ensureDelta(covering: e.indices).add(units: e.indices, values: v.baseAddress!, scale: scale)
             }
         }
     }

@@ -104,7 +104,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(Set(delta.entries.map(\.tensor)), Set(TrainableTensor.allCases))
         try delta.apply(to: trained.transformer, fingerprint: trained.fingerprint, path: "delta")
         // merged weights differ from base exactly on the listed rows/columns
-        let wq0 = base.transformer.weights.layers[0].wq, wq1 = trained.transformer.weights.layers[0].wq
+        let wq0 = base.transformer.weights.layers[0].wq.effectiveFloats(), wq1 = trained.transformer.weights.layers[0].wq.effectiveFloats()
         let d = base.config.hidden
         for r in 0..<base.config.qDim {
             let changed = (0..<d).contains { wq0[r * d + $0] != wq1[r * d + $0] }

@@ -1,0 +1,110 @@
+// Stored-type weight kernels (see include/cquant.h). The kernels in dequant_kernels.h are compiled
+// twice, plain and for AVX2/FMA/F16C, and chosen once at run time by what the processor has.
+#include "cquant.h"
+#include <string.h>
+
+// Exact dequantisation needs ggml's separate multiply and add; products that only sum
+// (the dot products) turn contraction back on locally.
+#pragma clang fp contract(off)
+
+static inline float half_to_float_soft(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (mant == 0) bits = sign;
+        else { // subnormal: normalise
+            int e = -1;
+            do { mant <<= 1; e++; } while (!(mant & 0x400));
+            bits = sign | (uint32_t)(127 - 15 - e) << 23 | (mant & 0x3FF) << 13;
+        }
+    } else if (exp == 31) bits = sign | 0x7F800000u | mant << 13;
+    else bits = sign | (exp + 112) << 23 | mant << 13;
+    float f; memcpy(&f, &bits, 4);
+    return f;
+}
+
+#define ATTR
+#define SUFFIX _ref
+#define HALF_TO_FLOAT(h) half_to_float_soft(h)
+#include "dequant_kernels.h"
+#undef ATTR
+#undef SUFFIX
+#undef HALF_TO_FLOAT
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define ATTR __attribute__((target("avx2,fma,f16c")))
+#define SUFFIX _avx2
+#define HALF_TO_FLOAT(h) _cvtsh_ss(h)
+#include "dequant_kernels.h"
+#undef ATTR
+#undef SUFFIX
+#undef HALF_TO_FLOAT
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+}
+#else
+static int has_avx2(void) { return 0; }
+#endif
+
+int lnq_vectorized(void) { return has_avx2(); }
+
+void lnq_block_layout(uint32_t type, int64_t *elements, int64_t *bytes) {
+    int64_t e = 0, b = 0;
+    switch (type) {
+    case 0: e = 1; b = 4; break;
+    case 1: case 30: e = 1; b = 2; break;
+    case 2: e = 32; b = 18; break;
+    case 3: e = 32; b = 20; break;
+    case 6: e = 32; b = 22; break;
+    case 7: e = 32; b = 24; break;
+    case 8: e = 32; b = 34; break;
+    case 10: e = 256; b = 84; break;
+    case 11: e = 256; b = 110; break;
+    case 12: e = 256; b = 144; break;
+    case 13: e = 256; b = 176; break;
+    case 14: e = 256; b = 210; break;
+    default: break;
+    }
+    *elements = e; *bytes = b;
+}
+
+int lnq_supported(uint32_t type) {
+    int64_t e, b;
+    lnq_block_layout(type, &e, &b);
+    return e > 0;
+}
+
+void lnq_dequantize(uint32_t type, const void *src, float *dst, int64_t n) {
+#if defined(__x86_64__)
+    if (has_avx2()) { dequant_any_avx2(type, (const uint8_t *)src, dst, n); return; }
+#endif
+    dequant_any_ref(type, (const uint8_t *)src, dst, n);
+}
+
+void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+              const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate) {
+    int64_t e, b;
+    lnq_block_layout(type, &e, &b);
+    if (e == 0 || m < 1 || m > LNQ_MAX_ROWS) return;
+#if defined(__x86_64__)
+    if (has_avx2()) { gemv_avx2(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b); return; }
+#endif
+    gemv_ref(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b);
+}
+
+void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                const float *dy, int64_t lddy, int m, float *dx, int64_t lddx) {
+    int64_t e, b;
+    lnq_block_layout(type, &e, &b);
+    if (e == 0 || m < 1) return;
+#if defined(__x86_64__)
+    if (has_avx2()) { gemv_t_avx2(type, (const uint8_t *)w, row_bytes, k, j0, j1, dy, lddy, m, dx, lddx, e, b); return; }
+#endif
+    gemv_t_ref(type, (const uint8_t *)w, row_bytes, k, j0, j1, dy, lddy, m, dx, lddx, e, b);
+}

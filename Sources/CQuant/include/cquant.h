@@ -1,0 +1,43 @@
+// Stored-type weight kernels: dequantisation of ggml blocks and fused few-row products.
+// Types use ggml's numbering (GGMLType in ModelIO, WeightStorage in Kernels).
+#ifndef LANGNEURON_CQUANT_H
+#define LANGNEURON_CQUANT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when `type` has a kernel here, else 0.
+int lnq_supported(uint32_t type);
+
+/// Elements per block and bytes per block of `type` (0, 0 when unsupported).
+void lnq_block_layout(uint32_t type, int64_t *elements, int64_t *bytes);
+
+/// Dequantises `n` elements (a whole number of blocks) of `type` from `src` into `dst`.
+/// Values are bit-identical with ggml's reference dequantisation.
+void lnq_dequantize(uint32_t type, const void *src, float *dst, int64_t n);
+
+/// Fused product for a few input rows, one pass over the stored bytes:
+/// for j in [j0, j1) and r in [0, m): y[r*ldy + j] (+)= sum_i W[j, i] * x[r*ldx + i],
+/// where row j of W starts at `w + j*row_bytes` and holds `k` elements of `type`.
+/// `m` must be at most LNQ_MAX_ROWS. Each W value is exactly its dequantised value;
+/// only the summation order differs from dequantise-then-multiply.
+void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+              const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate);
+
+/// Fused transposed product for a few rows: for r in [0, m), i in [0, k):
+/// dx[r*lddx + i] += sum_{j in [j0, j1)} dy[r*lddy + j] * W[j, i].
+void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                const float *dy, int64_t lddy, int m, float *dx, int64_t lddx);
+
+/// 1 when the AVX2/FMA paths are in use on this processor.
+int lnq_vectorized(void);
+
+#define LNQ_MAX_ROWS 8
+
+#ifdef __cplusplus
+}
+#endif
+#endif
