@@ -40,8 +40,10 @@ static inline float half_to_float_soft(uint16_t h) {
 #undef ATTR
 #undef SUFFIX
 #undef HALF_TO_FLOAT
+static int force_reference = 0;
 static int has_avx2(void) {
     static int cached = -1;
+    if (force_reference) return 0;
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
@@ -53,6 +55,8 @@ static int has_avx2(void) { return 0; }
 #endif
 
 int lnq_vectorized(void) { return has_avx2(); }
+
+void lnq_set_reference_only(int on) { force_reference = on; }
 
 void lnq_block_layout(uint32_t type, int64_t *elements, int64_t *bytes) {
     int64_t e = 0, b = 0;

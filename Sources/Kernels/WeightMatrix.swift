@@ -185,6 +185,9 @@ public final class WeightMatrix {
     /// Whether the AVX2/FMA kernels are in use.
     public static var vectorized: Bool { lnq_vectorized() != 0 }
 
+    /// Forces the plain C kernels (tests compare them with the vectorised ones).
+    public static func useReferenceKernels(_ on: Bool) { lnq_set_reference_only(on ? 1 : 0) }
+
     private static let tileLock = NSLock()
     private static let tileScratch = Scratch()
 }

@@ -35,6 +35,9 @@ void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int6
 /// 1 when the AVX2/FMA paths are in use on this processor.
 int lnq_vectorized(void);
 
+/// Tests: 1 forces the plain C kernels even where AVX2 is available.
+void lnq_set_reference_only(int on);
+
 #define LNQ_MAX_ROWS 8
 
 #ifdef __cplusplus

@@ -1,0 +1,118 @@
+import Foundation
+import Kernels
+@testable import ModelIO
+import Models
+import XCTest
+
+/// Stored-type products against dequantise-then-multiply in Double, for every type with a kernel:
+/// the C dequantiser must equal the Swift reference bit for bit (both re-derive ggml's formulas),
+/// the fused few-row kernel and the tiled sgemm path must equal the Double product within
+/// 2e-5 relative to Σ|w·x| (float32 summation over a few hundred terms), in both directions,
+/// with odd row counts, block-count tails (cols not a multiple of the 256-element chunk) and
+/// tiles that do not divide the rows. Both the AVX2 and the plain C kernels are checked.
+final class WeightMatrixTests: XCTestCase {
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+
+    struct Case { let matrix: WeightMatrix; let reference: [Float]; let storage: UnsafeMutableRawBufferPointer }
+
+    func makeCase(_ type: GGMLType, rows: Int, blocksPerRow: Int, seed: UInt64) throws -> Case {
+        let (per, bytes) = type.blockLayout
+        let cols = per == 1 ? 37 * blocksPerRow : per * blocksPerRow
+        let rowBytes = cols / per * bytes
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * rowBytes + 1, alignment: 64)
+        // Offset by one byte: stored tensors need not be aligned (GGUF alignment is 32, safetensors none).
+        let data = UnsafeMutableRawBufferPointer(rebasing: storage[1..<(1 + rows * rowBytes)])
+        var rng = SplitMix64(seed: seed)
+        RandomBlocks.fill(type, data, scale: 0.05, rng: &rng)
+        var reference = [Float](repeating: 0, count: rows * cols)
+        try reference.withUnsafeMutableBufferPointer { try GGMLDequantizer.dequantize(type, bytes: UnsafeRawBufferPointer(data), into: $0) }
+        let m = try XCTUnwrap(WeightMatrix(rows: rows, cols: cols, typeCode: type.rawValue, typeName: type.description,
+                                           data: UnsafeRawPointer(data.baseAddress!), byteCount: data.count, owner: nil))
+        return Case(matrix: m, reference: reference, storage: storage)
+    }
+
+    func randomRows(_ m: Int, _ k: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<(m * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+    }
+
+    /// Max over outputs of |got − exact| / Σ|terms|.
+    func relativeError(_ got: [Float], exact: [Double], scale: [Double]) -> Double {
+        zip(zip(got, exact), scale).map { abs(Double($0.0) - $0.1) / max($1, 1e-30) }.max() ?? 0
+    }
+
+    func checkProducts(_ c: Case, label: String) {
+        let W = c.matrix, n = W.rows, k = W.cols
+        // Dequantisation: bit-identical with the Swift reference.
+        var deq = [Float](repeating: 0, count: n * k)
+        deq.withUnsafeMutableBufferPointer { W.dequantize(rows: 0..<n, into: $0.baseAddress!) }
+        XCTAssertEqual(deq.map(\.bitPattern), c.reference.map(\.bitPattern), "\(label): C dequantisation differs from the Swift reference")
+        for m in [1, 2, 3, 5, 8, 9, 33] {
+            let x = randomRows(m, k, seed: UInt64(m))
+            var exact = [Double](repeating: 0, count: m * n), mag = [Double](repeating: 0, count: m * n)
+            for r in 0..<m { for j in 0..<n { var s = 0.0, a = 0.0
+                for i in 0..<k { let t = Double(c.reference[j * k + i]) * Double(x[r * k + i]); s += t; a += abs(t) }
+                exact[r * n + j] = s; mag[r * n + j] = a } }
+            var y = [Float](repeating: 7, count: m * n)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { W.linear($0.baseAddress!, xp.baseAddress!, m: m) } }
+            XCTAssertLessThan(relativeError(y, exact: exact, scale: mag), 2e-5, "\(label) forward m=\(m)")
+            // accumulate adds to what is there
+            var y2 = [Float](repeating: 1, count: m * n)
+            x.withUnsafeBufferPointer { xp in y2.withUnsafeMutableBufferPointer { W.linear($0.baseAddress!, xp.baseAddress!, m: m, accumulate: true) } }
+            XCTAssertLessThan(relativeError(y2.map { $0 - 1 }, exact: exact, scale: mag.map { $0 + 1e-6 }), 2e-5, "\(label) forward accumulate m=\(m)")
+
+            let dy = randomRows(m, n, seed: UInt64(100 + m))
+            var exactT = [Double](repeating: 0, count: m * k), magT = [Double](repeating: 0, count: m * k)
+            for r in 0..<m { for j in 0..<n { let g = Double(dy[r * n + j]); for i in 0..<k {
+                let t = g * Double(c.reference[j * k + i]); exactT[r * k + i] += t; magT[r * k + i] += abs(t) } } }
+            var dx = [Float](repeating: 7, count: m * k)
+            dy.withUnsafeBufferPointer { dp in dx.withUnsafeMutableBufferPointer { W.linearTransposed($0.baseAddress!, dp.baseAddress!, m: m) } }
+            XCTAssertLessThan(relativeError(dx, exact: exactT, scale: magT), 2e-5, "\(label) backward m=\(m)")
+        }
+    }
+
+    func testEveryTypeBothDirectionsBothKernels() throws {
+        let savedTile = WeightMatrix.tileBytes
+        defer { WeightMatrix.tileBytes = savedTile; WeightMatrix.useReferenceKernels(false) }
+        for type in Self.types {
+            // 37 rows; 9 small blocks = 288 columns (one 256 chunk + a 32 tail), 3 K blocks = 768.
+            let blocks = type.blockLayout.elements == 256 ? 3 : (type.blockLayout.elements == 1 ? 1 : 9)
+            let c = try makeCase(type, rows: 37, blocksPerRow: blocks, seed: UInt64(type.rawValue) + 11)
+            defer { c.storage.deallocate() }
+            // Tiles of 16 rows: 37 = 16 + 16 + 5.
+            WeightMatrix.tileBytes = 16 * c.matrix.cols * 4
+            for reference in [false, true] {
+                WeightMatrix.useReferenceKernels(reference)
+                checkProducts(c, label: "\(type)\(reference ? " (plain C)" : "")")
+            }
+        }
+    }
+
+    /// The split over threads does not change a bit (each output row is computed by one thread).
+    func testFusedProductIsIndependentOfThreadCount() throws {
+        let c = try makeCase(.q4_K, rows: 300, blocksPerRow: 2, seed: 5)
+        defer { c.storage.deallocate() }
+        let x = randomRows(2, c.matrix.cols, seed: 9)
+        func run(_ workers: Int) -> [Float] {
+            let saved = WeightMatrix.workers
+            defer { WeightMatrix.workers = saved }
+            WeightMatrix.workers = workers
+            var y = [Float](repeating: 0, count: 2 * c.matrix.rows)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { c.matrix.linear($0.baseAddress!, xp.baseAddress!, m: 2) } }
+            return y
+        }
+        XCTAssertEqual(run(1).map(\.bitPattern), run(3).map(\.bitPattern))
+    }
+
+    /// Types without a kernel are refused (the loader turns nil into a named error).
+    func testUnsupportedTypeIsRefused() {
+        let b = [UInt8](repeating: 0, count: 1024)
+        b.withUnsafeBytes { raw in
+            XCTAssertNil(WeightMatrix(rows: 2, cols: 256, typeCode: GGMLType.iq2_xxs.rawValue, typeName: "IQ2_XXS",
+                                      data: raw.baseAddress!, byteCount: raw.count, owner: nil))
+            // Too few bytes for the shape.
+            XCTAssertNil(WeightMatrix(rows: 100, cols: 256, typeCode: GGMLType.q4_0.rawValue, typeName: "Q4_0",
+                                      data: raw.baseAddress!, byteCount: raw.count, owner: nil))
+        }
+    }
+}
