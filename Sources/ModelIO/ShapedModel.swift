@@ -1,0 +1,182 @@
+import Foundation
+
+/// Writes GGUF files with the shapes of real models and random weights, for benchmarks: a
+/// Llama-architecture file (the layout llama.cpp and this tool both run) with a synthetic
+/// SentencePiece vocabulary (byte tokens plus generated pieces). The weights mean nothing;
+/// type, shapes and size are those of the model named. Never commit the result.
+public struct ShapedModel {
+    public var name: String
+    public var layers: Int
+    public var hidden: Int
+    public var ffn: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var vocabulary: Int
+    public var contextLength: Int
+
+    public init(name: String, layers: Int, hidden: Int, ffn: Int, heads: Int, kvHeads: Int, vocabulary: Int, contextLength: Int = 4096) {
+        self.name = name; self.layers = layers; self.hidden = hidden; self.ffn = ffn
+        self.heads = heads; self.kvHeads = kvHeads; self.vocabulary = vocabulary; self.contextLength = contextLength
+    }
+
+    /// Shapes by name: Mistral-7B (the paper's model), Llama-3.2-1B-like, and a tiny one for tests.
+    public static let presets: [String: ShapedModel] = [
+        "mistral-7b": ShapedModel(name: "mistral-7b", layers: 32, hidden: 4096, ffn: 14336, heads: 32, kvHeads: 8, vocabulary: 32000),
+        "llama-1b": ShapedModel(name: "llama-1b", layers: 16, hidden: 2048, ffn: 8192, heads: 32, kvHeads: 8, vocabulary: 32000),
+        "test": ShapedModel(name: "test", layers: 2, hidden: 256, ffn: 512, heads: 4, kvHeads: 2, vocabulary: 300, contextLength: 512),
+    ]
+
+    /// Parameters (the head untied).
+    public var parameterCount: Int {
+        let headDim = hidden / heads
+        let attn = hidden * hidden * 2 + 2 * hidden * kvHeads * headDim
+        return 2 * vocabulary * hidden + hidden + layers * (attn + 3 * hidden * ffn + 2 * hidden)
+    }
+
+    /// Writes the model with matrices of `type` (norms F32; the embedding and head too when
+    /// `type` is a K-quant and the hidden size is not a multiple of 256). Deterministic for a seed.
+    public func write(to url: URL, type: GGMLType, seed: UInt64 = 1, progress: (Int, Int) -> Void = { _, _ in }) throws {
+        let per = type.blockLayout.elements
+        guard hidden % per == 0, ffn % per == 0, hidden % heads == 0, heads % kvHeads == 0 else {
+            throw ModelIOError.writeFailed(path: url.path, reason: "shape \(name) does not fit \(type) blocks of \(per)")
+        }
+        guard RandomBlocks.halfFields(type).count > 0 || [.f32, .f16, .bf16].contains(type) else {
+            throw ModelIOError.writeFailed(path: url.path, reason: "no random generator for \(type)")
+        }
+        let headDim = hidden / heads
+        var tensors: [(name: String, dims: [Int], type: GGMLType)] = [
+            ("token_embd.weight", [hidden, vocabulary], type),
+        ]
+        for l in 0..<layers {
+            let p = "blk.\(l)."
+            tensors += [
+                (p + "attn_norm.weight", [hidden], .f32),
+                (p + "attn_q.weight", [hidden, hidden], type),
+                (p + "attn_k.weight", [hidden, kvHeads * headDim], type),
+                (p + "attn_v.weight", [hidden, kvHeads * headDim], type),
+                (p + "attn_output.weight", [hidden, hidden], type),
+                (p + "ffn_norm.weight", [hidden], .f32),
+                (p + "ffn_gate.weight", [hidden, ffn], type),
+                (p + "ffn_up.weight", [hidden, ffn], type),
+                (p + "ffn_down.weight", [ffn, hidden], type),
+            ]
+        }
+        tensors += [("output_norm.weight", [hidden], .f32), ("output.weight", [hidden, vocabulary], type)]
+
+        // Vocabulary: <unk> <s> </s>, the 256 byte tokens, then distinct generated pieces.
+        var tokens = ["<unk>", "<s>", "</s>"] + (0..<256).map { String(format: "<0x%02X>", $0) }
+        var types: [Int32] = [2, 3, 3] + Array(repeating: 6, count: 256)
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        var i = 0
+        while tokens.count < vocabulary {
+            var s = "", n = i
+            repeat { s.append(letters[n % 26]); n /= 26 } while n > 0
+            tokens.append((i % 2 == 0 ? "▁" : "") + s)
+            types.append(1)
+            i += 1
+        }
+        tokens = Array(tokens.prefix(vocabulary)); types = Array(types.prefix(vocabulary))
+        let scores = (0..<vocabulary).map { GGUFValue.float32($0 < 259 ? 0 : -Float($0)) }
+        let a = "llama"
+        let metadata: [(String, GGUFValue)] = [
+            ("general.architecture", .string(a)),
+            ("general.name", .string("shaped-\(name)-\(type)")),
+            ("general.file_type", .uint32(0)),
+            ("\(a).context_length", .uint32(UInt32(contextLength))),
+            ("\(a).embedding_length", .uint32(UInt32(hidden))),
+            ("\(a).block_count", .uint32(UInt32(layers))),
+            ("\(a).feed_forward_length", .uint32(UInt32(ffn))),
+            ("\(a).attention.head_count", .uint32(UInt32(heads))),
+            ("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads))),
+            ("\(a).attention.layer_norm_rms_epsilon", .float32(1e-5)),
+            ("\(a).rope.freq_base", .float32(10000)),
+            ("\(a).rope.dimension_count", .uint32(UInt32(headDim))),
+            ("tokenizer.ggml.model", .string("llama")),
+            ("tokenizer.ggml.tokens", .array(tokens.map { .string($0) })),
+            ("tokenizer.ggml.scores", .array(scores)),
+            ("tokenizer.ggml.token_type", .array(types.map { .int32($0) })),
+            ("tokenizer.ggml.bos_token_id", .uint32(1)),
+            ("tokenizer.ggml.eos_token_id", .uint32(2)),
+            ("tokenizer.ggml.unknown_token_id", .uint32(0)),
+        ]
+        var rng = SplitMix64Generator(seed: seed)
+        let total = tensors.count
+        try GGUFWriter.write(metadata: metadata, tensors: tensors.map { t in
+            GGUFWriter.NewTensor(name: t.name, ggufDims: t.dims, type: t.type)
+        }, to: url) { index, bytes in
+            let t = tensors[index]
+            if t.dims.count == 1 {
+                // Norm weights near 1 so activations keep their scale.
+                for j in 0..<t.dims[0] { bytes.storeBytes(of: (1 + 0.01 * Float(j % 7)).bitPattern.littleEndian, toByteOffset: 4 * j, as: UInt32.self) }
+            } else {
+                // Scale so a row's dot product with a unit-RMS input is about one.
+                RandomBlocks.fill(t.type, bytes, scale: 1 / Float(t.dims[0]).squareRoot(), rng: &rng)
+            }
+            progress(index + 1, total)
+        }
+    }
+}
+
+/// SplitMix64, the project's seeded generator (Models has its own copy for sampling; this one
+/// keeps ModelIO free of that dependency).
+public struct SplitMix64Generator: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension GGUFWriter {
+    /// A tensor of a new file: name, dims in GGUF order (innermost first) and type.
+    public struct NewTensor {
+        public let name: String
+        public let ggufDims: [Int]
+        public let type: GGMLType
+        public init(name: String, ggufDims: [Int], type: GGMLType) { self.name = name; self.ggufDims = ggufDims; self.type = type }
+        public var byteCount: Int? { type.byteCount(elements: ggufDims.reduce(1, *)) }
+    }
+
+    /// Writes a new GGUF v3 file (alignment 32) tensor by tensor: `fill(i, bytes)` writes tensor
+    /// i's data into a buffer of its byte size, so memory stays at one tensor. Atomic.
+    public static func write(metadata: [(String, GGUFValue)], tensors: [NewTensor], to url: URL,
+                             fill: (Int, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        let alignment = 32
+        var header = ByteSink()
+        header.append(Array("GGUF".utf8))
+        header.append(UInt32(3))
+        header.append(UInt64(tensors.count))
+        header.append(UInt64(metadata.count))
+        for (k, v) in metadata { try header.appendEntry(key: k, value: v, path: url.path) }
+        var offset = 0
+        var sizes = [Int]()
+        for t in tensors {
+            guard let size = t.byteCount, t.ggufDims[0] % t.type.blockLayout.elements == 0 else {
+                throw ModelIOError.writeFailed(path: url.path, reason: "tensor \(t.name): dims \(t.ggufDims) are not whole \(t.type) blocks")
+            }
+            header.appendString(t.name)
+            header.append(UInt32(t.ggufDims.count))
+            for d in t.ggufDims { header.append(UInt64(d)) }
+            header.append(t.type.rawValue)
+            header.append(UInt64(offset))
+            sizes.append(size)
+            offset += pad(size, alignment)
+        }
+        let w = try AtomicFileWriter(destination: url)
+        try w.write(header.bytes)
+        try w.writeZeros(pad(header.bytes.count, alignment) - header.bytes.count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(sizes.max() ?? 1, 1), alignment: 64)
+        defer { buffer.deallocate() }
+        for (i, size) in sizes.enumerated() {
+            let b = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
+            try fill(i, b)
+            try w.write(UnsafeRawBufferPointer(b))
+            try w.writeZeros(pad(size, alignment) - size)
+        }
+        try w.commit()
+    }
+}
