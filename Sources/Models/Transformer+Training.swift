@@ -22,16 +22,45 @@ public final class TrainingWorkspace {
         }
     }
     let saved: [Saved]
+    /// Recomputation: one `Saved` shared by all layers, rebuilt in the backward pass from each
+    /// layer's input, kept in `residuals` (`[layers][T, hidden]`).
+    public let recompute: Bool
+    let residuals: [FloatBuffer]
     let xFinal, rstdF, hF: FloatBuffer
     // backward scratch
     let dX, dT, dH, dQ, dK, dV, dZ, dGate, dUp, dA, attnScratch, gather, logits: FloatBuffer
     let headRows: Int
 
-    public init(config c: ModelConfig, maxTokens T: Int, headRows: Int = 256) {
+    func savedFor(_ l: Int) -> Saved { recompute ? saved[0] : saved[l] }
+
+    /// Float32 values one layer's saved activations take for `T` tokens.
+    static func savedFloats(_ c: ModelConfig, _ T: Int) -> Int {
+        let d = c.hidden
+        var n = 6 * T * d + 3 * T + 2 * T * c.qDim + 2 * T * c.kvDim + c.heads * T * T + 3 * T * c.ffn
+        if c.qkNorm { n += T * (c.qDim + c.kvDim + c.heads + c.kvHeads) }
+        if c.sandwichNorms { n += 2 * T }
+        return n
+    }
+
+    /// Bytes a workspace takes: saved activations (all layers, or one plus the layer inputs when
+    /// recomputing), the backward scratch and the head's logits chunk.
+    public static func bytes(config c: ModelConfig, maxTokens T: Int, headRows: Int = 256, recompute: Bool) -> Int {
+        let d = c.hidden
+        let saved = (recompute ? 1 : c.layers) * savedFloats(c, T) + (recompute ? c.layers * T * d : 0)
+        let scratch = 3 * T * d + 3 * T * d + 2 * T * c.qDim + 2 * T * c.kvDim + 3 * T * c.ffn + T * T
+            + T * max(c.ffn, c.qDim, d) + T
+        return 4 * (saved + scratch + max(1, min(headRows, T)) * c.vocabularySize)
+    }
+
+    /// `recompute`: keep only each layer's input and recompute its activations in the backward
+    /// pass (one extra forward pass of compute; activation memory of one layer instead of all).
+    public init(config c: ModelConfig, maxTokens T: Int, headRows: Int = 256, recompute: Bool = false) {
         self.c = c
         maxTokens = T
         self.headRows = max(1, min(headRows, T))
-        saved = (0..<c.layers).map { _ in Saved(c, T) }
+        self.recompute = recompute
+        saved = (0..<(recompute ? 1 : c.layers)).map { _ in Saved(c, T) }
+        residuals = recompute ? (0..<c.layers).map { _ in FloatBuffer(count: T * c.hidden) } : []
         let d = c.hidden
         xFinal = FloatBuffer(count: T * d); rstdF = FloatBuffer(count: T); hF = FloatBuffer(count: T * d)
         dX = FloatBuffer(count: T * d); dT = FloatBuffer(count: T * d); dH = FloatBuffer(count: T * d)
@@ -65,36 +94,8 @@ extension Transformer {
         let x = w.dT.pointer // running residual (dT is free until backward)
         try embed(tokens, into: x)
         for l in 0..<c.layers {
-            let s = w.saved[l], lw = weights.layers[l]
-            s.xIn.pointer.update(from: x, count: T * d)
-            RMSNorm.forward(y: s.h1.pointer, rstd: s.rstd1.pointer, x: x, weight: lw.attnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
-            let q = s.qR.pointer, k = s.kR.pointer, v = s.v.pointer
-            lw.wq.forward(q, s.h1.pointer, m: T)
-            lw.wk.forward(k, s.h1.pointer, m: T)
-            lw.wv.forward(v, s.h1.pointer, m: T)
-            if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
-            if let b = lw.kBias { addRowBias(k, b.pointer, rows: T, dim: c.kvDim) }
-            if let b = lw.vBias { addRowBias(v, b.pointer, rows: T, dim: c.kvDim) }
-            if let qn = lw.qNorm, let kn = lw.kNorm {
-                s.qPre.pointer.update(from: q, count: T * c.qDim)
-                s.kPre.pointer.update(from: k, count: T * c.kvDim)
-                RMSNorm.forward(y: q, rstd: s.qRstd.pointer, x: s.qPre.pointer, weight: qn.pointer, rows: T * c.heads, dim: c.headDim, eps: c.rmsEpsilon)
-                RMSNorm.forward(y: k, rstd: s.kRstd.pointer, x: s.kPre.pointer, weight: kn.pointer, rows: T * c.kvHeads, dim: c.headDim, eps: c.rmsEpsilon)
-            }
-            let table = ropeTable(layer: l)
-            RoPE.apply(q, rows: T, heads: c.heads, headDim: c.headDim, stride: c.qDim, firstPosition: 0, table: table, style: c.ropeStyle)
-            RoPE.apply(k, rows: T, heads: c.kvHeads, headDim: c.headDim, stride: c.kvDim, firstPosition: 0, table: table, style: c.ropeStyle)
-            let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
-            Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
-            lw.wo.forward(s.attnOut.pointer, s.z.pointer, m: T)
-            addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: w.dH.pointer, rows: T)
-            s.xMid.pointer.update(from: x, count: T * d)
-            RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
-            lw.wGate.forward(s.gate.pointer, s.h2.pointer, m: T)
-            lw.wUp.forward(s.up.pointer, s.h2.pointer, m: T)
-            c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
-            lw.wDown.forward(s.ffnOut.pointer, s.a.pointer, m: T)
-            addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: w.dH.pointer, rows: T)
+            if w.recompute { w.residuals[l].pointer.update(from: x, count: T * d) }
+            forwardLayer(l, x: x, saved: w.savedFor(l), rows: T, scratch: w.dH.pointer)
         }
         w.xFinal.pointer.update(from: x, count: T * d)
         RMSNorm.forward(y: w.hF.pointer, rstd: w.rstdF.pointer, x: x, weight: weights.outputNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
@@ -120,7 +121,12 @@ extension Transformer {
 
         // ---- backward through the layers ----
         for l in stride(from: c.layers - 1, through: 0, by: -1) {
-            let s = w.saved[l], lw = weights.layers[l]
+            let s = w.savedFor(l), lw = weights.layers[l]
+            if w.recompute && l != c.layers - 1 {
+                // Rebuild this block's saved activations from its input (dT and dH are free here).
+                w.dT.pointer.update(from: w.residuals[l].pointer, count: T * d)
+                forwardLayer(l, x: w.dT.pointer, saved: s, rows: T, scratch: w.dH.pointer)
+            }
             let g = grads.buffers[l]
             // FFN: x_out = xMid + post(ffnOut)
             var dOut = UnsafePointer(dX)
@@ -177,6 +183,43 @@ extension Transformer {
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xIn.pointer, weight: lw.attnNorm.pointer, rstd: s.rstd1.pointer, rows: T, dim: d, accumulate: true)
         }
         return (nllSum, count)
+    }
+
+    /// One block's forward pass for training: `x` (`[T, hidden]`) is updated in place from the
+    /// block's input to its output, and `s` receives everything the backward pass reads.
+    /// `scratch` is `[T, hidden]`.
+    func forwardLayer(_ l: Int, x: UnsafeMutablePointer<Float>, saved s: TrainingWorkspace.Saved, rows T: Int,
+                      scratch: UnsafeMutablePointer<Float>) {
+        let c = config, d = c.hidden, lw = weights.layers[l]
+        s.xIn.pointer.update(from: x, count: T * d)
+        RMSNorm.forward(y: s.h1.pointer, rstd: s.rstd1.pointer, x: x, weight: lw.attnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
+        let q = s.qR.pointer, k = s.kR.pointer, v = s.v.pointer
+        lw.wq.forward(q, s.h1.pointer, m: T)
+        lw.wk.forward(k, s.h1.pointer, m: T)
+        lw.wv.forward(v, s.h1.pointer, m: T)
+        if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
+        if let b = lw.kBias { addRowBias(k, b.pointer, rows: T, dim: c.kvDim) }
+        if let b = lw.vBias { addRowBias(v, b.pointer, rows: T, dim: c.kvDim) }
+        if let qn = lw.qNorm, let kn = lw.kNorm {
+            s.qPre.pointer.update(from: q, count: T * c.qDim)
+            s.kPre.pointer.update(from: k, count: T * c.kvDim)
+            RMSNorm.forward(y: q, rstd: s.qRstd.pointer, x: s.qPre.pointer, weight: qn.pointer, rows: T * c.heads, dim: c.headDim, eps: c.rmsEpsilon)
+            RMSNorm.forward(y: k, rstd: s.kRstd.pointer, x: s.kPre.pointer, weight: kn.pointer, rows: T * c.kvHeads, dim: c.headDim, eps: c.rmsEpsilon)
+        }
+        let table = ropeTable(layer: l)
+        RoPE.apply(q, rows: T, heads: c.heads, headDim: c.headDim, stride: c.qDim, firstPosition: 0, table: table, style: c.ropeStyle)
+        RoPE.apply(k, rows: T, heads: c.kvHeads, headDim: c.headDim, stride: c.kvDim, firstPosition: 0, table: table, style: c.ropeStyle)
+        let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
+        Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
+        lw.wo.forward(s.attnOut.pointer, s.z.pointer, m: T)
+        addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: scratch, rows: T)
+        s.xMid.pointer.update(from: x, count: T * d)
+        RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
+        lw.wGate.forward(s.gate.pointer, s.h2.pointer, m: T)
+        lw.wUp.forward(s.up.pointer, s.h2.pointer, m: T)
+        c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
+        lw.wDown.forward(s.ffnOut.pointer, s.a.pointer, m: T)
+        addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: scratch, rows: T)
     }
 
     /// `grad[i, :] += Σ_t dY[t, rows[i]] · X[t, :]` — the gradient of rows `rows` of W for `Y = X Wᵀ`.
