@@ -29,7 +29,10 @@ struct BenchCommand: ParsableCommand {
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 let flops = FlopCount.forward(m.config, tokens: tokens)
-                return (["model": spec, "tokens": tokens, "seconds": best, "tokens_per_s": Double(tokens) / best], flops / best / 1e9, "")
+                let rss = Double(MemoryPlan.peakRSS) / 1e6, file = Double(m.transformer.weights.storedMatrixBytes) / 1e6
+                return (["model": spec, "tokens": tokens, "seconds": best, "tokens_per_s": Double(tokens) / best,
+                         "peak_rss_mb": rss, "stored_weight_mb": file],
+                        flops / best / 1e9, String(format: "(peak RSS %.0f MB, stored weights %.0f MB)", rss, file))
             }
         }
     }
@@ -47,6 +50,11 @@ struct BenchCommand: ParsableCommand {
         func run() throws {
             let sizes = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
             guard !sizes.isEmpty else { throw ValidationError("--batches needs positive integers, got '\(batches)'") }
+            let bandwidth = MemoryBandwidth.measure()
+            if !json {
+                print(String(format: "memory bandwidth: %.1f GB/s read, %.1f GB/s copy (read + write), %d threads",
+                             bandwidth.readGBs, bandwidth.copyGBs, ProcessInfo.processInfo.activeProcessorCount))
+            }
             try runBenchmarkRows(models: models, json: json) { spec, m in
                 try sizes.map { b in
                     var rng = SplitMix64(seed: 3)
@@ -63,10 +71,14 @@ struct BenchCommand: ParsableCommand {
                     let decode = max(1e-9, try timed(steps + 1) - prefill)
                     var flops = 0.0
                     for i in 0..<steps { flops += Double(b) * FlopCount.decodeStep(m.config, context: promptTokens + i + 1) }
-                    let weightGBs = FlopCount.weightBytes(m.config) * Double(steps) / decode / 1e9
+                    let weightGBs = Double(m.transformer.weights.decodeStepBytes) * Double(steps) / decode / 1e9
                     let row: [String: Any] = ["model": spec, "batch": b, "tokens": b * steps, "seconds": decode,
-                                              "tokens_per_s": Double(b * steps) / decode, "weight_gb_per_s": weightGBs]
-                    return (row, flops / decode / 1e9, String(format: "(batch %d, %.1f GB/s of weights)", b, weightGBs))
+                                              "tokens_per_s": Double(b * steps) / decode, "weight_gb_per_s": weightGBs,
+                                              "read_bandwidth_gb_per_s": bandwidth.readGBs, "copy_bandwidth_gb_per_s": bandwidth.copyGBs,
+                                              "fraction_of_read_bandwidth": weightGBs / bandwidth.readGBs,
+                                              "peak_rss_mb": Double(MemoryPlan.peakRSS) / 1e6]
+                    return (row, flops / decode / 1e9, String(format: "(batch %d, %.1f GB/s of stored weights = %.0f%% of the %.1f GB/s read bandwidth; peak RSS %.0f MB)",
+                                                              b, weightGBs, 100 * weightGBs / bandwidth.readGBs, bandwidth.readGBs, Double(MemoryPlan.peakRSS) / 1e6))
                 }
             }
         }
@@ -79,6 +91,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Comma-separated models.") var models = "gemma3-270m,smollm2-135m"
         @Option(help: "Tokens per sequence.") var tokens = 512
         @Option(help: "Neurons per matrix per layer.") var perMatrix = 100
+        @Option(help: "Memory budget (auto or a size such as 8G): over it, layers are recomputed in the backward pass.") var memoryBudget = "auto"
         @Option(help: "Timed steps (best is reported).") var repeats = 3
         @Flag(help: "Print JSON.") var json = false
 
@@ -102,7 +115,15 @@ struct BenchCommand: ParsableCommand {
                 }
                 let ids = (0..<(tokens + 1)).map { _ in Int32(rng.next() % UInt64(m.tokenizer.vocabularySize)) }
                 let inputs = Array(ids.dropLast()), targets = Array(ids.dropFirst())
-                let ws = TrainingWorkspace(config: c, maxTokens: tokens)
+                let fullBytes = TrainingWorkspace.bytes(config: c, maxTokens: tokens, recompute: false)
+                let budget = MemoryPlan.parseBudget(memoryBudget) ?? MemoryPlan.available
+                let ws = TrainingWorkspace(config: c, maxTokens: tokens,
+                                           recompute: m.transformer.weights.storedMatrixBytes + fullBytes > budget)
+                if !json {
+                    printError(MemoryPlan(weights: m.transformer.weights.storedMatrixBytes,
+                                          activations: TrainingWorkspace.bytes(config: c, maxTokens: tokens, recompute: ws.recompute),
+                                          note: ws.recompute ? "recomputing layers in the backward pass" : "all layers saved").summary)
+                }
                 let grads = SliceBuffers(slices: slices, config: c)
                 let adam = SparseAdamW(settings: OptimizerSettings(), slices: slices, model: m.transformer)
                 var best = Double.infinity
@@ -125,7 +146,7 @@ struct BenchCommand: ParsableCommand {
                     "tokens_per_s": Double(tokens) / best, "gflop_per_step": flops / 1e9,
                     "full_gradient_gflop_per_step": full / 1e9,
                     "full_gradient_tokens_per_s_at_same_gflops": Double(tokens) / (full / (gflops * 1e9)),
-                    "peak_rss_mb": Trainer.peakRSSMB(),
+                    "peak_rss_mb": Trainer.peakRSSMB(), "recompute": ws.recompute,
                 ]
                 let note = String(format: "(%.0f GFLOP/step sparse vs %.0f with full weight gradients: %.0f tokens/s at this rate; %d trainable parameters, peak RSS %.0f MB)",
                                   flops / 1e9, full / 1e9, Double(tokens) / (full / (gflops * 1e9)), params, Trainer.peakRSSMB())

@@ -22,6 +22,8 @@ struct TrainCommand: ParsableCommand {
     var overrides: [String] = []
     @Option(help: "Continue the run in this directory from its saved state.")
     var resume: String?
+    @Option(help: "Memory the run may plan for (auto, or a size such as 8G): over it, layers are recomputed in the backward pass. Overrides the recipe's memory_budget, also on --resume.")
+    var memoryBudget: String?
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -43,6 +45,10 @@ struct TrainCommand: ParsableCommand {
         }
         var r = try Recipe.load(url: recipeURL, overrides: extra)
         if let dir = resume { r.output = dir }
+        if let b = memoryBudget {
+            r.memoryBudget = b
+            try r.validate(path: "--memory-budget")
+        }
         let runDir = URL(fileURLWithPath: r.output)
         if resume == nil, FileManager.default.fileExists(atPath: runDir.appendingPathComponent("state.safetensors").path) {
             throw CLIError.badInput("\(r.output) already holds a run. Resume it with --resume \(r.output), or set another output (--set output=…).")

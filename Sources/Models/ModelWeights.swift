@@ -91,6 +91,12 @@ public final class ModelWeights {
             + embedding.storedBytes + (output?.storedBytes ?? 0)
     }
 
+    /// Bytes one decoding step reads: every block matrix and the head (an untied embedding
+    /// contributes one row per token, counted as nothing).
+    public var decodeStepBytes: Int {
+        layers.reduce(0) { $0 + $1.projections.reduce(0) { $0 + $1.weight.storedBytes } } + head.storedBytes
+    }
+
     /// Which block tensors an architecture needs.
     static func blockTensors(_ c: ModelConfig) -> [BlockTensor] {
         var list: [BlockTensor] = [.attnNorm, .attnQ, .attnK, .attnV, .attnOutput, .ffnNorm, .ffnGate, .ffnUp, .ffnDown]

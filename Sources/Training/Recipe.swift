@@ -21,6 +21,11 @@ public struct Recipe: Codable, Equatable {
     public var output: String
     /// Save resumable state every this many optimizer steps (0 = only at the end and on interrupt).
     public var checkpointEvery: Int = 10
+    /// Memory the run may plan for: `auto` (what the machine has) or a size (`8G`, `512M`). When
+    /// saving every layer's activations would not fit, each layer is recomputed in the backward
+    /// pass instead (same numbers, one more forward pass of compute).
+    public var memoryBudget: String = Recipe.defaultMemoryBudget
+    public static let defaultMemoryBudget = "auto"
 
     public struct DataSettings: Codable, Equatable {
         /// A dump / JSONL / text file, or a data-set name from the data root (e.g. `wiki-vi`).
@@ -113,7 +118,7 @@ public struct Recipe: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, language, data, neurons, trainable, optimizer, schedule, batch, epochs, output
-        case checkpointEvery = "checkpoint_every"
+        case checkpointEvery = "checkpoint_every", memoryBudget = "memory_budget"
     }
 
     public init(model: String, language: String, data: DataSettings, neurons: NeuronSource, output: String) {
@@ -134,6 +139,7 @@ public struct Recipe: Codable, Equatable {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? 1
         output = try c.decode(String.self, forKey: .output)
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? 10
+        memoryBudget = try c.decodeIfPresent(String.self, forKey: .memoryBudget) ?? Recipe.defaultMemoryBudget
     }
 
     /// The trained tensors, parsed.
@@ -164,6 +170,7 @@ public struct Recipe: Codable, Equatable {
         if !(0...1).contains(schedule.warmupRatio) { throw bad("schedule.warmup_ratio", "must be between 0 and 1") }
         if !["cosine", "constant"].contains(schedule.decay) { throw bad("schedule.decay", "must be cosine or constant") }
         if checkpointEvery < 0 { throw bad("checkpoint_every", "must be 0 or more") }
+        if MemoryPlan.parseBudget(memoryBudget) == nil { throw bad("memory_budget", "must be auto or a size such as 8G or 512M, got '\(memoryBudget)'") }
         _ = try trainableTensors(path: path)
     }
 

@@ -67,6 +67,7 @@ public final class Trainer {
     public func recipeDigest() throws -> String {
         var r = recipe
         r.checkpointEvery = 0 // checkpoint frequency does not change the numbers
+        r.memoryBudget = Recipe.defaultMemoryBudget // nor does recomputation
         r.output = ""
         return SHA256Hasher.hex(Data((try r.yaml() + "\nsequences:\(sequences.count)").utf8))
     }
@@ -97,7 +98,19 @@ public final class Trainer {
         let schedule = LearningRateSchedule(peak: recipe.optimizer.lr, totalSteps: totalSteps,
                                             warmupRatio: recipe.schedule.warmupRatio, cosine: recipe.schedule.decay == "cosine")
         let maxLen = sequences.map { $0.tokens.count - 1 }.max() ?? 1
-        let workspace = TrainingWorkspace(config: c, maxTokens: max(1, maxLen))
+        let T = max(1, maxLen)
+        let budget = MemoryPlan.parseBudget(recipe.memoryBudget) ?? MemoryPlan.available
+        let (stored, vectors) = MemoryPlan.weights(of: m)
+        let optimizerBytes = 4 * 5 * slices.parameterCount(c) // values, m, v, gradients, base
+        let full = TrainingWorkspace.bytes(config: c, maxTokens: T, recompute: false)
+        let recompute = stored + vectors + full + optimizerBytes > budget
+        let activations = recompute ? TrainingWorkspace.bytes(config: c, maxTokens: T, recompute: true) : full
+        let plan = MemoryPlan(weights: stored, vectors: vectors, activations: activations, optimizer: optimizerBytes,
+                              note: recompute ? String(format: "saving every layer (%.2f GB) would exceed the budget of %.2f GB: recomputing each layer in the backward pass",
+                                                       Double(full) / 1e9, Double(budget) / 1e9)
+                                              : String(format: "every layer's activations saved (budget %.2f GB)", Double(budget) / 1e9))
+        log(plan.summary)
+        let workspace = TrainingWorkspace(config: c, maxTokens: T, recompute: recompute)
         let grads = SliceBuffers(slices: slices, config: c)
         let metricsHandle = try FileHandle(forWritingTo: metricsPath)
         defer { try? metricsHandle.close() }
