@@ -4,7 +4,8 @@
 #   detect   the same neuron set as one process; per-document importances byte-identical to one
 #            process with the same thread count (1 per rank)
 #   eval     perplexity within 1e-6 relative of one process, XQuAD and MGSM answers identical
-#   train    losses within 1e-5 of one process, delta within 1e-5 relative; two 2-rank runs
+#   train    losses within 1e-5 of one process, delta within 1e-5 relative (2-norm per tensor; one
+#            process with 1 or 2 OpenBLAS threads differs by ~5e-6 in the same measure); two 2-rank runs
 #            byte-identical; a 2-rank run stopped (SIGTERM to rank 1) and resumed with 2 ranks gives
 #            the uninterrupted delta byte for byte
 #   faults   rank 1 killed (SIGKILL) mid-run: the job ends non-zero with one line naming rank 1;
@@ -20,9 +21,9 @@ export LANGNEURON_DATA="$shared/data"
 # Containers often forbid the cross-memory attach Open MPI's shared-memory transport tries first.
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 MPI=(mpirun --allow-run-as-root --oversubscribe -np 2)
-for need in "$B" "$T/config.json"; do
-    [ -e "$need" ] || { echo "mpi-test: $need is missing (build with swift build -c release; ../shared must be present)" >&2; exit 1; }
-done
+[ -x "$B" ] || { echo "mpi-test: $B is missing; build with swift build -c release" >&2; exit 1; }
+# Like the XCTests that need ../shared, skip (loudly) when it is not there.
+[ -e "$T/config.json" ] || { echo "mpi-test: SKIPPED: $T not found (set LANGNEURON_SHARED)"; exit 0; }
 command -v mpirun >/dev/null || { echo "mpi-test: mpirun not found; run scripts/bootstrap.sh (Debian openmpi-bin)" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +31,7 @@ cd "$work"
 compare="$OLDPWD/scripts/mpi_compare.py"
 cmp_() { python3 "$compare" "$@"; }
 started=$SECONDS
-ok() { echo "mpi-test: ok   $*"; }
+ok() { echo "mpi-test: ok   $* ($((SECONDS - started)) s)"; }
 
 # --- detect ------------------------------------------------------------------------------------
 detect=(detect "$T" --corpus wiki-vi --language vi --documents 9 --max-tokens 64 --top-k-attn 4 --top-k-ffn 16 --consistency 0.5)
@@ -57,10 +58,10 @@ language: vi
 data: {train: wiki-vi, documents: 8, heldout: 2, seq_len: 32, seed: 1, min_chars: 200, max_tokens_per_document: 64}
 neurons: {file: $work/one.json}
 trainable: [attn_q, attn_k, attn_v, ffn_up, ffn_down]
-optimizer: {lr: 1.0e-3, betas: [0.9, 0.999], eps: 1.0e-8, weight_decay: 0.0, clip_grad_norm: 0.3}
+optimizer: {lr: 3.0e-3, betas: [0.9, 0.999], eps: 1.0e-8, weight_decay: 0.0, clip_grad_norm: 0.3}
 schedule: {warmup_ratio: 0.1, decay: cosine}
 batch: {size: 3, accumulation: 2}
-epochs: 12
+epochs: 6
 output: run
 checkpoint_every: 1
 EOF
@@ -97,7 +98,7 @@ wait_steps stop 5
 kill -TERM "$(rank_pid $job 1)"
 rc=0; wait $job || rc=$?
 steps=$(wc -l < stop/metrics.jsonl)
-[ "$rc" -ne 0 ] && [ ! -e stop/delta.safetensors ] && [ "$steps" -lt 36 ] || { echo "mpi-test: the stopped run did not stop (rc $rc, $steps steps)"; cat stop.err; exit 1; }
+[ "$rc" -ne 0 ] && [ ! -e stop/delta.safetensors ] && [ "$steps" -lt 18 ] || { echo "mpi-test: the stopped run did not stop (rc $rc, $steps steps)"; cat stop.err; exit 1; }
 "${MPI[@]}" "$B" train --resume stop >/dev/null 2>&1
 cmp stop/delta.safetensors two-a/delta.safetensors
 ok "train: stopped at step $steps by SIGTERM to rank 1, resumed with 2 ranks: the uninterrupted delta, byte for byte"

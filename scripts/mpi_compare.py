@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compares the outputs of runs with different numbers of MPI ranks (standard library only).
 
-  mpi_compare.py delta A B TOL       every tensor: max|a-b| / max|a| <= TOL (same names, shapes, rows)
+  mpi_compare.py delta A B TOL       every tensor: ||a-b|| / ||a|| <= TOL (2-norm; same names, shapes, rows);
+                                     also prints the worst max|a-b| / max|a|
   mpi_compare.py losses A B TOL      metrics.jsonl: same steps and tokens, |loss_a - loss_b| <= TOL
   mpi_compare.py same-metrics A B    metrics.jsonl: step, loss, lr, grad_norm, tokens bit-identical
   mpi_compare.py eval A B TOL        eval --json: every ppl* within TOL relative, every other metric equal
@@ -45,7 +46,7 @@ def main():
         _, tb = safetensors(b)
         if sorted(ta) != sorted(tb):
             fail("tensor names differ")
-        worst = 0.0
+        worst, worst_max = 0.0, 0.0
         for name in ta:
             (sa, va), (sb, vb) = ta[name], tb[name]
             if sa != sb:
@@ -54,10 +55,12 @@ def main():
                 if va != vb:
                     fail("%s differs" % name)
                 continue
+            norm = sum(x * x for x in va) ** 0.5 or 1.0
+            worst = max(worst, sum((x - y) ** 2 for x, y in zip(va, vb)) ** 0.5 / norm)
             scale = max(abs(x) for x in va) or 1.0
-            rel = max(abs(x - y) for x, y in zip(va, vb)) / scale
-            worst = max(worst, rel)
-        print("delta: %d tensors, worst max|a-b|/max|a| = %.3g (tolerance %g)" % (len(ta), worst, tol))
+            worst_max = max(worst_max, max(abs(x - y) for x, y in zip(va, vb)) / scale)
+        print("delta: %d tensors, worst ||a-b||/||a|| = %.3g (tolerance %g), worst max|a-b|/max|a| = %.3g"
+              % (len(ta), worst, tol, worst_max))
         if worst > tol:
             fail("delta differs by more than %g" % tol)
     elif kind in ("losses", "same-metrics"):
