@@ -118,4 +118,32 @@ steps=$(wc -l < kill/metrics.jsonl)
 cmp_ delta one/delta.safetensors kill/delta.safetensors 1e-5
 ok "faults: rank 1 killed after step $steps: '$(grep -E "rank 1 .*(exited|killed|signal)" kill.err)'; resumed with 1 process"
 
+# --- experiment: detect (English set removed), two trained arms, evaluation -------------------------
+exp_recipe() {
+    cat <<EOF
+model: $T
+language: vi
+output: $1
+detect: {corpus: wiki-vi, documents: 6, max_tokens: 64, top_k_attn: 4, top_k_ffn: 16, consistency: 0.5, exclude_english: {corpus: plnd-en, documents: 6}}
+train: $work/recipe.yaml
+train_overrides: [epochs=2]
+random_seed: 1
+evaluate: {languages: [vi, en], tasks: [ppl], documents: 6, max_tokens: 64}
+EOF
+}
+exp_recipe exp-one > exp-one.yaml
+exp_recipe exp-two > exp-two.yaml
+"$B" experiment exp-one.yaml >/dev/null 2>&1
+"${MPI[@]}" "$B" experiment exp-two.yaml >/dev/null 2>&1
+cmp exp-one/neurons-vi.json exp-two/neurons-vi.json
+cmp_ delta exp-one/language/delta.safetensors exp-two/language/delta.safetensors 1e-5
+cmp_ delta exp-one/random/delta.safetensors exp-two/random/delta.safetensors 1e-5
+cmp_ eval exp-one/report.json exp-two/report.json 1e-5
+ok "experiment: 2 ranks give the same neuron set, deltas and table"
+
+# --- a command that does not split its work refuses several ranks ------------------------------
+rc=0; "${MPI[@]}" "$B" tokenize "$T" "xin chào" >/dev/null 2>refuse.err || rc=$?
+[ "$rc" -ne 0 ] && [ "$(grep -c "does not share its work among ranks" refuse.err)" -ge 1 ] || { echo "mpi-test: tokenize ran under 2 ranks (rc $rc)"; cat refuse.err; exit 1; }
+ok "tokenize under 2 ranks: '$(grep -m1 "does not share" refuse.err)'"
+
 echo "mpi-test: all passed in $((SECONDS - started)) s"

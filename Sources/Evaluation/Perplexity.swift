@@ -34,7 +34,8 @@ public enum Perplexity {
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
         let mine = Array(documents[communicator.share(of: documents.count)])
         let ids = mine.map { Array(tokenizer.encode($0, addSpecialTokens: true).prefix(maxTokens)) }
-        let scores = try model.score(batch: ids, batchTokens: batchTokens, hooks: hooks) { progress($0, mine.count) }
+        // A rank can have no documents (fewer documents than ranks).
+        let scores = ids.isEmpty ? [] : try model.score(batch: ids, batchTokens: batchTokens, hooks: hooks) { progress($0, mine.count) }
         let scored = scores.filter { !$0.nll.isEmpty }
         var sums = scored.map { $0.nll.reduce(0.0) { $0 + Double($1) } }, counts = scored.map(\.nll.count)
         if communicator.isParallel {

@@ -35,10 +35,18 @@ struct LangNeuron: ParsableCommand {
     static func main() {
         let world = Communicator.world
         guard world.usesMPI else { return main(nil) } // exactly the plain tool
+        // Other ranks compute the same tables and help texts; their standard output would repeat rank 0's.
+        if !world.isRoot, let null = fopen("/dev/null", "w") { dup2(fileno(null), 1) }
         do {
             var command = try parseAsRoot()
+            if world.isParallel && !MPISetup.splitsWork(command) {
+                // Every rank would do all the work and write the same files.
+                throw ValidationError("`\(type(of: command).configuration.commandName ?? "this command")` does not share its work among ranks; "
+                                      + "run it without mpirun (under mpirun: train, detect, eval, experiment)")
+            }
             try MPISetup.start(world)
             try command.run()
+            MPISetup.finish(world)
         } catch {
             let code = exitCode(for: error)
             if error is CleanExit || (error is ExitCode && world.size == 1) {

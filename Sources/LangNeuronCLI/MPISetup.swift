@@ -1,3 +1,4 @@
+import ArgumentParser
 import Distributed
 import Foundation
 import Kernels
@@ -11,10 +12,20 @@ enum MPISetup {
         return w.usesMPI ? w.threadsPerRank : ProcessInfo.processInfo.activeProcessorCount
     }
 
+    /// The commands that split their work among ranks.
+    static func splitsWork(_ command: ParsableCommand) -> Bool {
+        command is TrainCommand || command is DetectCommand || command is EvalCommand || command is ExperimentCommand
+    }
+
+    /// Rank 0's share of the traffic, from the communicator's counters.
+    static func finish(_ world: Communicator) {
+        guard world.isParallel else { return }
+        printError(String(format: "mpi: rank 0 sent %.3f MB and received %.3f MB in %d collectives",
+                          Double(world.bytesSent) / 1e6, Double(world.bytesReceived) / 1e6, world.collectives))
+    }
+
     static func start(_ world: Communicator) throws {
         BLAS.setThreads(world.threadsPerRank)
-        // Non-root ranks compute the same tables; their standard output would repeat rank 0's.
-        if !world.isRoot, let null = fopen("/dev/null", "w") { dup2(fileno(null), 1) }
         let me = "\(world.host)\t\(world.localSize)\t\(world.threadsPerRank)"
         let all = try world.allgather(bytes: Array(me.utf8), what: "the host names")
         guard world.isRoot else { return }

@@ -115,6 +115,7 @@ public final class Trainer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let t0 = Date()
+        let sentBefore = comm.bytesSent, receivedBefore = comm.bytesReceived, collectivesBefore = comm.collectives
         var tokensDone = 0
         var step = startStep
         var interrupted = false
@@ -162,6 +163,13 @@ public final class Trainer {
                                        baseFingerprint: model.fingerprint, recipeDigest: digest)
                 }
             }
+        }
+        if comm.isParallel && step > startStep {
+            let n = Double(step - startStep)
+            log(String(format: "mpi: %d ranks; per step this rank sent %.3f MB and received %.3f MB in %.1f collectives "
+                       + "(%d trainable parameters as float32 = %.3f MB of gradients)",
+                       comm.size, Double(comm.bytesSent - sentBefore) / n / 1e6, Double(comm.bytesReceived - receivedBefore) / n / 1e6,
+                       Double(comm.collectives - collectivesBefore) / n, slices.parameterCount(c), Double(slices.parameterCount(c) * 4) / 1e6))
         }
         try checkRanksAgree(adam, step: step)
         let elapsed = Date().timeIntervalSince(t0)
