@@ -8,10 +8,11 @@
 #            process with 1 or 2 OpenBLAS threads differs by ~5e-6 in the same measure); two 2-rank runs
 #            byte-identical; a 2-rank run stopped (SIGTERM to rank 1) and resumed with 2 ranks gives
 #            the uninterrupted delta byte for byte
+#   experiment  the same neuron set, deltas within 1e-5 and table (ppl within 1e-5) as one process
 #   faults   rank 1 killed (SIGKILL) mid-run: the job ends non-zero with one line naming rank 1;
 #            resuming with 1 process gives the uninterrupted 1-process delta within 1e-5 relative
 # Needs a release build (.build/release/langneuron) and mpirun (Debian openmpi-bin; scripts/bootstrap.sh
-# installs it). About 1 minute on 2 cores. Usage: scripts/mpi-test.sh
+# installs it). 88 s on this 2-core machine under load (build excluded). Usage: scripts/mpi-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B="$PWD/.build/release/langneuron"

@@ -12,5 +12,5 @@ flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --build-tests
 .build/release/langneuron models fetch
 swift test "${flags[@]}" --skip-build "$@"
-# The whole suite (no filter) also runs the 2-rank MPI comparisons (about 1 minute).
+# The whole suite (no filter) also runs the 2-rank MPI comparisons (about 1.5 minutes).
 if [ "$#" -eq 0 ]; then scripts/mpi-test.sh; fi
