@@ -76,9 +76,32 @@ public final class Communicator: @unchecked Sendable {
 
     /// Threads this rank should use for BLAS and worker pools: the host's processors shared
     /// evenly among the ranks on the host (at least one).
-    /// A rank that mpirun bound to fewer cores gets no more threads than it may run on.
+    /// A rank that mpirun bound to fewer cores (its default for up to 2 ranks: one core each) gets
+    /// no more threads than it may run on.
     public var threadsPerRank: Int {
-        max(1, min(ProcessInfo.processInfo.processorCount / localSize, ProcessInfo.processInfo.activeProcessorCount))
+        max(1, min(ProcessInfo.processInfo.processorCount / localSize, Communicator.allowedCores() ?? Int.max))
+    }
+
+    /// Cores this process may run on (its CPU affinity: `Cpus_allowed_list` of /proc/self/status,
+    /// e.g. "0-3,6"), when the system says. Glibc's sched_getaffinity is not visible from Swift.
+    public static func allowedCores() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        return allowedCores(list: String(line.dropFirst("Cpus_allowed_list:".count)))
+    }
+
+    /// Cores in a Linux CPU list ("0-3,6" is 5); nil if it cannot be read.
+    static func allowedCores(list: String) -> Int? {
+        var n = 0
+        for part in list.trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let ends = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            switch ends.count {
+            case 1: guard ends[0] != nil else { return nil }; n += 1
+            case 2: guard let a = ends[0], let b = ends[1], b >= a else { return nil }; n += b - a + 1
+            default: return nil
+            }
+        }
+        return n > 0 ? n : nil
     }
 
     /// The part of `0 ..< count` this rank owns: contiguous blocks in rank order, the first

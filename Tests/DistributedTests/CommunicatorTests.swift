@@ -35,6 +35,15 @@ final class CommunicatorTests: XCTestCase {
         XCTAssertEqual(c.prefix, "langneuron: ")
     }
 
+    func testCPUListsCount() {
+        XCTAssertEqual(Communicator.allowedCores(list: "0"), 1)
+        XCTAssertEqual(Communicator.allowedCores(list: " 0-3,6\t"), 5)
+        XCTAssertEqual(Communicator.allowedCores(list: "0,2,4-5"), 4)
+        XCTAssertNil(Communicator.allowedCores(list: ""))
+        XCTAssertNil(Communicator.allowedCores(list: "3-1"))
+        XCTAssertNil(Communicator.allowedCores(list: "x"))
+    }
+
     func testWorldWithoutMPIRunIsSingle() {
         // XCTest is not started by mpirun, so `world` must not have initialised MPI.
         if ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] == nil {
