@@ -10,7 +10,8 @@
 #            the uninterrupted delta byte for byte
 #   experiment  the same neuron set, deltas within 1e-5 and table (ppl within 1e-5) as one process
 #   faults   rank 1 killed (SIGKILL) mid-run: the job ends non-zero with one line naming rank 1;
-#            resuming with 1 process gives the uninterrupted 1-process delta within 1e-5 relative
+#            resuming with 1 process gives the uninterrupted 1-process delta within 1e-5 relative;
+#            rank 1 failing alone (no data folder) ends the job with one line of ours naming it
 # Needs a release build (.build/release/langneuron) and mpirun (Debian openmpi-bin; scripts/bootstrap.sh
 # installs it). 88 s on this 2-core machine under load (build excluded). Usage: scripts/mpi-test.sh
 set -euo pipefail
@@ -118,6 +119,15 @@ steps=$(wc -l < kill/metrics.jsonl)
 "$B" train --resume kill >/dev/null 2>&1
 cmp_ delta one/delta.safetensors kill/delta.safetensors 1e-5
 ok "faults: rank 1 killed after step $steps: '$(grep -E "rank 1 .*(exited|killed|signal)" kill.err)'; resumed with 1 process"
+
+# --- one rank fails alone (its data folder is missing): one line naming it, the job ends ----------
+small=(detect "$T" --corpus wiki-vi --language vi --documents 4 --max-tokens 32 --top-k-ffn 4 -o alone.json)
+rc=0
+mpirun --allow-run-as-root --oversubscribe -np 1 -x LANGNEURON_DATA="$LANGNEURON_DATA" "$B" "${small[@]}" \
+    : -np 1 -x LANGNEURON_DATA="$work/no-such-folder" "$B" "${small[@]}" >/dev/null 2>alone.err || rc=$?
+[ "$rc" -ne 0 ] && [ "$(grep -c "^langneuron: rank 1 of 2 .*data set 'wiki-vi' is not present" alone.err)" -eq 1 ] \
+    && [ "$(grep -c "^langneuron: rank 0" alone.err)" -eq 0 ] || { echo "mpi-test: a failing rank 1 was not reported in one line (rc $rc):"; cat alone.err; exit 1; }
+ok "faults: rank 1 failing alone: '$(grep -m1 "^langneuron: rank 1" alone.err | cut -c1-90)…'"
 
 # --- experiment: detect (English set removed), two trained arms, evaluation -------------------------
 exp_recipe() {
