@@ -38,7 +38,8 @@ public final class Communicator: @unchecked Sendable {
 
     private var finalized = false
     /// Elements per collective call: bounds the receive buffer (size × chunk) and keeps counts in Int32.
-    static let chunkElements = 1 << 20
+    /// `LANGNEURON_MPI_CHUNK` sets it (scripts/mpi-test.sh checks that it does not change results).
+    static let chunkElements = ProcessInfo.processInfo.environment["LANGNEURON_MPI_CHUNK"].flatMap(Int.init).map { max(1, $0) } ?? 1 << 20
 
     /// A single rank that never touches MPI (what `world` is without mpirun).
     public static func single() -> Communicator { Communicator(environment: [:]) }
@@ -149,30 +150,31 @@ public final class Communicator: @unchecked Sendable {
         guard size > 1 else { return }
         let total = buffers.reduce(0) { $0 + $1.count }
         try checkSameCount(total, what: what)
-        var flat = [T](repeating: 0, count: total)
+        // One staging copy of all buffers and one receive buffer per call (a step's worth, not per element).
+        let flat = UnsafeMutablePointer<T>.allocate(capacity: max(total, 1))
+        defer { flat.deallocate() }
         var o = 0
-        for b in buffers { for i in 0..<b.count { flat[o + i] = b[i] }; o += b.count }
+        for b in buffers where b.count > 0 { (flat + o).update(from: b.baseAddress!, count: b.count); o += b.count }
         let chunk = min(Communicator.chunkElements, max(total, 1))
-        var gathered = [T](repeating: 0, count: chunk * size)
+        let gathered = UnsafeMutablePointer<T>.allocate(capacity: chunk * size)
+        defer { gathered.deallocate() }
         var start = 0
         while start < total {
             let n = min(chunk, total - start)
-            let rc = flat.withUnsafeBufferPointer { src in
-                gathered.withUnsafeMutableBufferPointer { dst in
-                    MPI_Allgather(src.baseAddress! + start, Int32(n), datatype, dst.baseAddress!, Int32(n), datatype, cmpi_comm_world())
-                }
-            }
+            let rc = MPI_Allgather(flat + start, Int32(n), datatype, gathered, Int32(n), datatype, cmpi_comm_world())
             try check(rc, "MPI_Allgather", what: what)
             count(sent: n * MemoryLayout<T>.size, received: n * MemoryLayout<T>.size * (size - 1))
-            for i in 0..<n {
-                var s = gathered[i]
-                for r in 1..<size { s += gathered[r * n + i] }
-                flat[start + i] = s
+            // Rank 0's values, plus rank 1's, …: the same order on every rank.
+            let out = flat + start
+            out.update(from: gathered, count: n)
+            for r in 1..<size {
+                let part = gathered + r * n
+                for i in 0..<n { out[i] += part[i] }
             }
             start += n
         }
         o = 0
-        for b in buffers { for i in 0..<b.count { b[i] = flat[o + i] }; o += b.count }
+        for b in buffers where b.count > 0 { b.baseAddress!.update(from: flat + o, count: b.count); o += b.count }
     }
 
     /// Every rank must reduce buffers of the same length; a mismatch is a bug or mismatched inputs
