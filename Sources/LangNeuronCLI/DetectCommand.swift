@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Models
 import Neurons
@@ -52,17 +53,20 @@ struct DetectCommand: ParsableCommand {
         }
         let outURL = try outputURL(output)
         let sizes = StructureSizes(config: m.config)
-        let detector = try Detector(model: m, maxTokens: maxTokens, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let detector = try Detector(model: m, maxTokens: maxTokens, threads: threads ?? MPISetup.workerThreads)
         let acc = PLNDAccumulator(sizes: sizes, options: options)
-        let dump = try dumpScores.map { try ScoreDumpWriter(url: outputURL($0)) }
+        // Under mpirun the ranks split the documents; every rank ends with the same sums, rank 0 writes.
+        let writes = Communicator.world.isRoot
+        let dump = writes ? try dumpScores.map { try ScoreDumpWriter(url: outputURL($0)) } : nil
         let tty = isatty(2) != 0
         let summary = try detector.run(docs, into: acc, dump: dump) { p in
+            guard writes else { return }
             let eta = p.eta.isFinite ? formatDuration(p.eta) : "?"
             let line = String(format: "docs %d/%d  %d tokens  %.0f tokens/s  ETA %@", p.documentsDone, p.documentsTotal, p.tokens,
                               p.tokensPerSecond, eta)
             FileHandle.standardError.write(Data((tty ? "\r" + line + "  " : line + "\n").utf8))
         }
-        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if tty && writes { FileHandle.standardError.write(Data("\n".utf8)) }
         var set = try acc.select(options, exclude: excluded)
         set.fingerprint = m.fingerprint
         set.language = language
@@ -72,6 +76,7 @@ struct DetectCommand: ParsableCommand {
             "skipped": .int(summary.skipped), "tokens": .int(summary.tokens), "max_tokens": .int(maxTokens),
             "sha256": .string(summary.corpusSHA256),
         ])
+        guard writes else { return }
         try set.write(to: outURL)
         if let dump {
             try dump.finish(metadata: ["format": "langneuron.plnd-scores/1", "model_fingerprint": m.fingerprint, "language": language,

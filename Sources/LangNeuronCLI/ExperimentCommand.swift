@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import ModelIO
 import Neurons
@@ -142,6 +143,10 @@ struct ExperimentCommand: ParsableCommand {
         let started = Date()
         func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
+        // Under mpirun every rank runs every step (each its share); rank 0 writes. The ranks meet
+        // after each step so that all of them see its files before deciding what to do next.
+        let world = Communicator.world
+        func stepDone(_ what: String) throws { try world.barrier(what: "the end of step '\(what)'") }
 
         // The evaluation's inputs are checked first, so that a missing benchmark file stops the run
         // now and not after an hour of training. The target language is evaluated on the training
@@ -171,6 +176,7 @@ struct ExperimentCommand: ParsableCommand {
                 try DetectCommand.parse(args).run()
                 try steps.record("neurons-en.json", settings: args)
             }
+            try stepDone("neurons-en.json")
             excludeArgs = ["--exclude", file]
         }
         let setFile = path("neurons-\(r.language).json")
@@ -180,6 +186,7 @@ struct ExperimentCommand: ParsableCommand {
             try DetectCommand.parse(setArgs).run()
             try steps.record("neurons-\(r.language).json", settings: setArgs)
         }
+        try stepDone("neurons-\(r.language).json")
 
         // 2. Both arms, same data and schedule
         let common = ["--set", "model=\(r.model)", "--set", "language=\(r.language)"] + r.trainOverrides.flatMap { ["--set", $0] }
@@ -195,19 +202,25 @@ struct ExperimentCommand: ParsableCommand {
             let settings = args + ["recipe sha256 " + SHA256Hasher.hex(Data(trainRecipe.utf8)),
                                    "neurons sha256 " + (try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: setFile)))]
             let started = exists(dir + "/delta.safetensors") || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
-            if try steps.reuse(name, settings: settings, exists: started) && exists(dir + "/delta.safetensors") { continue }
+            if try steps.reuse(name, settings: settings, exists: started) && exists(dir + "/delta.safetensors") {
+                try stepDone(name)
+                continue
+            }
             try steps.record(name, settings: settings)
+            try stepDone("record \(name)")
             printError("== train \(name) neurons")
             if exists(dir + "/state.safetensors") {
                 try TrainCommand.parse(["--resume", dir]).run()
             } else {
                 try TrainCommand.parse(args).run()
             }
+            try stepDone(name)
         }
 
         // 3. Evaluation (its inputs were checked before step 1)
         printError("== evaluate base, language and random")
         let (columns, fingerprint) = try eval.evaluate()
+        guard world.isRoot else { return }
 
         // 4. Report
         let neuronCount = try NeuronsFile.count(setFile)
@@ -301,6 +314,7 @@ struct ExperimentSteps {
 
     mutating func record(_ step: String, settings given: [String]) throws {
         settings[step] = portable(given)
+        guard Communicator.world.isRoot else { return }
         let data = try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: url, options: .atomic)
     }

@@ -1,7 +1,13 @@
+import Distributed
 import Foundation
+
+/// Under mpirun only rank 0 prints progress and notes (the other ranks do the same work and would
+/// repeat every line); errors of any rank are printed by `LangNeuron.main`, naming the rank.
+let printsProgress = Communicator.world.isRoot
 
 /// Writes a line to standard error (progress and notes), so standard output stays machine-readable.
 func printError(_ line: String) {
+    guard printsProgress else { return }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
@@ -24,6 +30,7 @@ final class ProgressLine {
     init(everyOtherwise: Int = 0) { every = everyOtherwise }
 
     func update(_ line: String) {
+        guard printsProgress else { return }
         calls += 1
         if stderrIsTTY {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
@@ -34,7 +41,7 @@ final class ProgressLine {
     }
 
     /// Ends the line on a terminal.
-    func finish() { if stderrIsTTY && calls > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    func finish() { if printsProgress && stderrIsTTY && calls > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
 }
 
 /// Writes an SVG file atomically and, when `rsvg-convert` (Debian librsvg2-bin) is on the PATH,

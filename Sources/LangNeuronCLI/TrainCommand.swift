@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Distributed
 import Foundation
 import Models
 import Neurons
@@ -78,7 +79,7 @@ struct TrainCommand: ParsableCommand {
         let sequences = TrainingData.sequences(documents: split.train.map(\.text), tokenizer: model.tokenizer, seqLen: r.data.seqLen,
                                                    maxTokensPerDocument: r.data.maxTokensPerDocument)
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
-        if resume == nil {
+        if resume == nil && Communicator.world.isRoot {
             try r.yaml().write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
             try set.write(to: runDir.appendingPathComponent("neurons.json"))
             let w = try DocumentWriter(path: runDir.appendingPathComponent("heldout.jsonl.zst").path)
@@ -112,6 +113,7 @@ struct TrainCommand: ParsableCommand {
         Interrupt.install()
         let summary = try trainer.run(resume: resume != nil)
         if stderrIsTTY { printError("") }
+        if !summary.completed && !Communicator.world.isRoot { throw ExitCode(130) }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(summary), as: UTF8.self))

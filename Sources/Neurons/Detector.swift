@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import ModelIO
 import Models
@@ -59,7 +60,13 @@ public final class Detector {
 
     /// Runs every document once, adding its importances to `accumulator`; when `dump` is given,
     /// also writes each document's vectors as `doc{i}.layer{l}.{structure}` (i counts used documents).
+    ///
+    /// With several ranks in `communicator`, documents go round-robin (document i to rank i mod N)
+    /// in rounds of N; after each round every rank receives the round's importances and adds them
+    /// in document order, so every rank's accumulator (and the selection made from it) has the
+    /// same bits as one process's. Every rank must pass the same documents.
     public func run(_ documents: [String], into accumulator: PLNDAccumulator, dump: ScoreDumpWriter? = nil,
+                    communicator: Communicator = .world,
                     progress: ((DetectionProgress) -> Void)? = nil) throws -> DetectionSummary {
         guard accumulator.sizes == StructureSizes(config: transformer.config) else {
             throw NeuronsError.invalidOption(name: "accumulator", reason: "was made for a different model shape")
@@ -67,29 +74,68 @@ public final class Detector {
         let start = DispatchTime.now().uptimeNanoseconds
         var hasher = SHA256Hasher()
         var used = 0, skipped = 0, tokens = 0
-        for (i, doc) in documents.enumerated() {
-            let ids = self.tokens(of: doc)
-            if ids.count < 2 { skipped += 1; continue }
-            let layers = try plnd.importance(of: ids)
-            try accumulator.add(layers, tokens: ids.count)
-            if let dump {
-                for li in layers {
-                    for st in NeuronStructure.allCases { try dump.append("doc\(used).layer\(li.layer).\(st.rawValue)", li[st]) }
-                }
+        let ranks = communicator.size
+        var first = 0
+        while first < documents.count {
+            let round = first..<min(documents.count, first + ranks)
+            // This rank's document of the round (if any), as [tokens, layer 0 q k v o ffn, layer 1 …].
+            var mine = [Double]()
+            let i = first + communicator.rank
+            if i < round.upperBound {
+                let ids = self.tokens(of: documents[i])
+                if ids.count >= 2 { mine = Self.flatten(try plnd.importance(of: ids), tokens: ids.count) }
             }
-            let bytes = Data(doc.utf8)
-            var n = UInt64(bytes.count).littleEndian
-            withUnsafeBytes(of: &n) { hasher.update($0) }
-            hasher.update(bytes)
-            used += 1
-            tokens += ids.count
+            let results = ranks > 1 ? try communicator.allgather(doubles: mine, what: "the importances of documents \(round.lowerBound + 1)-\(round.upperBound)")
+                                    : [mine]
+            for (k, flat) in results.enumerated() where first + k < round.upperBound {
+                let doc = documents[first + k]
+                if flat.isEmpty { skipped += 1; continue }
+                let (layers, n) = try unflatten(flat)
+                try accumulator.add(layers, tokens: n)
+                if let dump {
+                    for li in layers {
+                        for st in NeuronStructure.allCases { try dump.append("doc\(used).layer\(li.layer).\(st.rawValue)", li[st]) }
+                    }
+                }
+                let bytes = Data(doc.utf8)
+                var len = UInt64(bytes.count).littleEndian
+                withUnsafeBytes(of: &len) { hasher.update($0) }
+                hasher.update(bytes)
+                used += 1
+                tokens += n
+            }
+            first = round.upperBound
             let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            progress?(DetectionProgress(documentsDone: i + 1, documentsTotal: documents.count, tokens: tokens, seconds: secs))
+            progress?(DetectionProgress(documentsDone: first, documentsTotal: documents.count, tokens: tokens, seconds: secs))
         }
         guard used > 0 else {
             throw NeuronsError.emptyCorpus(path: "(documents)", reason: "all \(documents.count) documents tokenise to fewer than 2 tokens")
         }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return DetectionSummary(documents: used, skipped: skipped, tokens: tokens, seconds: secs, corpusSHA256: hasher.finalizeHex())
+    }
+
+    /// One document's importances as one vector (what travels between ranks).
+    static func flatten(_ layers: [LayerImportance], tokens: Int) -> [Double] {
+        var out = [Double(tokens)]
+        for li in layers { for st in NeuronStructure.allCases { out += li[st] } }
+        return out
+    }
+
+    func unflatten(_ flat: [Double]) throws -> ([LayerImportance], Int) {
+        let sizes = StructureSizes(config: transformer.config)
+        let perLayer = NeuronStructure.allCases.reduce(0) { $0 + sizes.count($1) }
+        guard flat.count == 1 + sizes.layers * perLayer else {
+            throw NeuronsError.invalidOption(name: "importances", reason: "another rank sent \(flat.count) values, expected \(1 + sizes.layers * perLayer)")
+        }
+        var o = 1
+        func take(_ st: NeuronStructure) -> [Double] {
+            defer { o += sizes.count(st) }
+            return Array(flat[o..<(o + sizes.count(st))])
+        }
+        let layers = (0..<sizes.layers).map { l in
+            LayerImportance(layer: l, attnQ: take(.attnQ), attnK: take(.attnK), attnV: take(.attnV), attnOutput: take(.attnOutput), ffn: take(.ffn))
+        }
+        return (layers, Int(flat[0]))
     }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Kernels
 import ModelIO
@@ -46,6 +47,10 @@ public final class Trainer {
     public var deltaMetadata: [String: String] = [:]
     public var onStep: (StepMetrics, Int) -> Void = { _, _ in }
     public var log: (String) -> Void = { _ in }
+    /// The ranks sharing each step (data parallel): each computes the gradients of its block of the
+    /// step's sequences, the blocks are summed in rank order, and every rank applies the same
+    /// update. Only rank 0 writes metrics, state and the delta. One rank: the usual run.
+    public var communicator = Communicator.world
 
     public var stepsPerEpoch: Int { (sequences.count + perStep - 1) / perStep }
     public var totalSteps: Int { stepsPerEpoch * recipe.epochs }
@@ -74,6 +79,8 @@ public final class Trainer {
 
     /// Trains from the start, or from `RUN_DIR/state.safetensors` when `resume`.
     public func run(resume: Bool) throws -> RunSummary {
+        let comm = communicator
+        let writes = comm.isRoot
         let m = model.transformer
         let c = m.config
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
@@ -93,7 +100,8 @@ public final class Trainer {
             history = try readMetrics().filter { $0.step <= startStep }
             log("resuming at step \(startStep) of \(totalSteps)")
         }
-        try writeMetrics(history) // drops lines of steps after the saved state
+        try checkRanksAgree(adam, step: startStep)
+        if writes { try writeMetrics(history) } // drops lines of steps after the saved state
 
         let schedule = LearningRateSchedule(peak: recipe.optimizer.lr, totalSteps: totalSteps,
                                             warmupRatio: recipe.schedule.warmupRatio, cosine: recipe.schedule.decay == "cosine")
@@ -112,19 +120,23 @@ public final class Trainer {
         log(plan.summary)
         let workspace = TrainingWorkspace(config: c, maxTokens: T, recompute: recompute)
         let grads = SliceBuffers(slices: slices, config: c)
-        let metricsHandle = try FileHandle(forWritingTo: metricsPath)
-        defer { try? metricsHandle.close() }
-        try metricsHandle.seekToEnd()
+        var gradBuffers = [UnsafeMutableBufferPointer<Float>]()
+        grads.forEach { _, _, b in gradBuffers.append(b.buffer) }
+        let metricsHandle = writes ? try FileHandle(forWritingTo: metricsPath) : nil
+        defer { try? metricsHandle?.close() }
+        try metricsHandle?.seekToEnd()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let t0 = Date()
+        let sentBefore = comm.bytesSent, receivedBefore = comm.bytesReceived, collectivesBefore = comm.collectives
         var tokensDone = 0
         var step = startStep
         var interrupted = false
         var orderEpoch = -1
         var order = [Int]()
         while step < totalSteps {
-            if Interrupt.requested { interrupted = true; break }
+            // Every rank stops at the same step, whichever of them saw the signal.
+            if try comm.any(Interrupt.requested, what: "the interrupt flag before step \(step + 1)") { interrupted = true; break }
             let epoch = step / stepsPerEpoch
             if epoch != orderEpoch {
                 order = TrainingData.order(count: sequences.count, seed: recipe.data.seed, epoch: epoch)
@@ -136,10 +148,14 @@ public final class Trainer {
             let stepStart = Date()
             grads.zero()
             var nll = 0.0
-            for s in batch {
+            for s in batch[comm.share(of: batch.count)] {
                 let (sum, _) = try m.lossAndGradients(tokens: s.inputs, targets: s.targets, grads: grads,
                                                       gradientScale: 1 / Float(predicted), workspace: workspace)
                 nll += sum
+            }
+            if comm.isParallel {
+                try comm.sumInRankOrder(gradBuffers, what: "the gradients of step \(step + 1)")
+                nll = try comm.sumInRankOrder([nll], what: "the loss of step \(step + 1)")[0]
             }
             let norm = adam.clip(grads)
             let lr = schedule.rate(step: step + 1)
@@ -151,16 +167,33 @@ public final class Trainer {
             let record = StepMetrics(step: step, epoch: epoch + 1, loss: nll / Double(max(1, predicted)), lr: lr,
                                      gradNorm: norm, tokens: tokens, tokensPerS: Double(tokens) / dt, seconds: dt)
             history.append(record)
-            metricsHandle.write(try encoder.encode(record) + Data("\n".utf8))
+            metricsHandle?.write(try encoder.encode(record) + Data("\n".utf8))
             onStep(record, totalSteps)
             if recipe.checkpointEvery > 0 && step % recipe.checkpointEvery == 0 && step < totalSteps {
-                try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
-                                   baseFingerprint: model.fingerprint, recipeDigest: digest)
+                try checkRanksAgree(adam, step: step)
+                if writes {
+                    try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
+                                       baseFingerprint: model.fingerprint, recipeDigest: digest)
+                }
             }
+        }
+        if comm.isParallel && step > startStep {
+            let n = Double(step - startStep)
+            log(String(format: "mpi: %d ranks; per step this rank sent %.3f MB and received %.3f MB in %.1f collectives "
+                       + "(%d trainable parameters as float32 = %.3f MB of gradients)",
+                       comm.size, Double(comm.bytesSent - sentBefore) / n / 1e6, Double(comm.bytesReceived - receivedBefore) / n / 1e6,
+                       Double(comm.collectives - collectivesBefore) / n, slices.parameterCount(c), Double(slices.parameterCount(c) * 4) / 1e6))
+        }
+        try checkRanksAgree(adam, step: step)
+        let elapsed = Date().timeIntervalSince(t0)
+        guard writes else {
+            return RunSummary(steps: step, totalSteps: totalSteps, completed: !interrupted,
+                              firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
+                              seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
+                              trainableParameters: slices.parameterCount(c), peakRSSMB: Trainer.peakRSSMB(), deltaPath: nil)
         }
         try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
                            baseFingerprint: model.fingerprint, recipeDigest: digest)
-        let elapsed = Date().timeIntervalSince(t0)
         try AtomicFileWriter.write(Data(LossPlot.svg(history, title: "\(recipe.language) · \(recipe.model)").utf8),
                                    to: runDirectory.appendingPathComponent("loss.svg"))
         var delta: String?
@@ -187,6 +220,22 @@ public final class Trainer {
                           firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
                           seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
                           trainableParameters: slices.parameterCount(c), peakRSSMB: Trainer.peakRSSMB(), deltaPath: delta)
+    }
+
+    /// Ranks apply the same update to the same reduced gradient, so their slices and moments must
+    /// be bit-identical; compares a digest of them across ranks (nothing to do for one rank).
+    func checkRanksAgree(_ adam: SparseAdamW, step: Int) throws {
+        guard communicator.isParallel else { return }
+        var h = SHA256Hasher()
+        for buffers in [adam.params, adam.m, adam.v] {
+            buffers.forEach { _, _, b in h.update(UnsafeRawBufferPointer(b.buffer)) }
+        }
+        let mine = h.finalizeHex()
+        let all = try communicator.allgather(bytes: Array(mine.utf8), what: "the digest of the slices after step \(step)")
+        if Set(all).count > 1 {
+            throw DistributedError.diverged(what: "slices and AdamW moments after step \(step)",
+                                            detail: all.enumerated().map { "rank \($0.offset): \(String(decoding: $0.element.prefix(12), as: UTF8.self))" }.joined(separator: ", "))
+        }
     }
 
     func tokensTotal(_ h: [StepMetrics]) -> Int { h.reduce(0) { $0 + $1.tokens } }
