@@ -20,6 +20,9 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Compute the fingerprint (SHA-256 of the weights) if it is not cached yet; reading a large file takes seconds.")
+    var fingerprint = false
+
     func validate() throws {
         if model == nil && !system { throw ValidationError("give a MODEL, or --system") }
     }
@@ -42,6 +45,7 @@ struct InfoCommand: ParsableCommand {
         }
         if let spec = model {
             let m = try loadModel(spec, deltas: deltas, quiet: json)
+            let fp = fingerprint || !deltas.isEmpty ? m.fingerprint : m.fingerprintIfCheap
             let c = m.config
             let params = m.transformer.parameterCount
             let windows = Set(c.layerAttention.map(\.window)).sorted()
@@ -53,7 +57,8 @@ struct InfoCommand: ParsableCommand {
                 "tied_embeddings": c.tiedEmbeddings, "rope_style": c.ropeStyle.rawValue,
                 "sliding_windows": windows, "global_layers": global,
                 "storage_types": m.storageTypes, "tokenizer": m.tokenizerKind,
-                "tokenizer_vocab": m.tokenizer.vocabularySize, "fingerprint": m.fingerprint,
+                "tokenizer_vocab": m.tokenizer.vocabularySize, "fingerprint": fp ?? NSNull(),
+                "stored_weight_bytes": m.transformer.weights.storedMatrixBytes,
                 "neurons": ["attn_q": c.qDim * c.layers, "attn_k": c.kvDim * c.layers, "attn_v": c.kvDim * c.layers,
                             "attn_output": c.qDim * c.layers, "ffn": c.ffn * c.layers],
             ]
@@ -67,7 +72,9 @@ struct InfoCommand: ParsableCommand {
                              Double(c.vocabularySize * c.hidden) / 1e6, c.tiedEmbeddings ? ", tied head" : ""))
                 print("storage types   " + m.storageTypes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
                 print("tokenizer       \(m.tokenizerKind), \(m.tokenizer.vocabularySize) tokens, BOS \(m.tokenizer.bosTokenID.map(String.init) ?? "-"), EOS \(m.tokenizer.eosTokenID.map(String.init) ?? "-")")
-                print("fingerprint     \(m.fingerprint)")
+                print("fingerprint     \(fp ?? "not computed yet (--fingerprint computes it; any command that needs it caches it)")")
+                print(String(format: "stored weights  %.1f MB, memory-mapped (decoding reads %.1f MB per token)",
+                             Double(m.transformer.weights.storedMatrixBytes) / 1e6, Double(m.transformer.weights.decodeStepBytes) / 1e6))
             }
         }
         if json { try printJSON(out) }

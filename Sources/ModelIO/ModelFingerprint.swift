@@ -19,19 +19,20 @@ import Darwin
 /// gigabytes.
 public enum ModelFingerprint {
     /// The fingerprint of the model at `url`, using `cache` (nil: no caching).
-    public static func of(url: URL, cache: FingerprintCache? = FingerprintCache.shared) throws -> String {
+    /// `onlyCached`: never read a weight file; throw `notCached` when a hash is not in the cache.
+    public static func of(url: URL, cache: FingerprintCache? = FingerprintCache.shared, onlyCached: Bool = false) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw ModelIOError.missingFile(path: url.path, what: "model file or directory to fingerprint")
         }
-        if !isDir.boolValue { return try fileHash(url, cache: cache) }
+        if !isDir.boolValue { return try fileHash(url, cache: cache, onlyCached: onlyCached) }
         let files = try weightFiles(in: url)
         guard !files.isEmpty else {
             throw ModelIOError.missingFile(path: url.path, what: "*.safetensors weight files to fingerprint")
         }
         var text = ""
         for f in files {
-            text += f.lastPathComponent + "\t" + (try fileHash(f, cache: cache)) + "\n"
+            text += f.lastPathComponent + "\t" + (try fileHash(f, cache: cache, onlyCached: onlyCached)) + "\n"
         }
         return SHA256Hasher.hex(Data(text.utf8))
     }
@@ -53,7 +54,7 @@ public enum ModelFingerprint {
     }
 
     /// SHA-256 of one file, from the cache when its path, size and modification time match.
-    static func fileHash(_ url: URL, cache: FingerprintCache?) throws -> String {
+    static func fileHash(_ url: URL, cache: FingerprintCache?, onlyCached: Bool = false) throws -> String {
         let real = url.resolvingSymlinksInPath().standardizedFileURL
         var st = stat()
         guard stat(real.path, &st) == 0 else {
@@ -66,6 +67,7 @@ public enum ModelFingerprint {
         #endif
         let size = Int64(st.st_size)
         if let hit = cache?.lookup(path: real.path, size: size, mtimeNanoseconds: mtime) { return hit }
+        if onlyCached { throw ModelIOError.missingFile(path: url.path, what: "cached fingerprint") }
         let hash: String
         do { hash = try SHA256Hasher.hex(fileAt: real) } catch {
             throw ModelIOError.cannotOpen(path: url.path, reason: error.localizedDescription)

@@ -8,8 +8,30 @@ public final class LoadedModel {
     public let url: URL
     public let transformer: Transformer
     public let tokenizer: Tokenizer
-    /// SHA-256 identifying the base weights (see `ModelFingerprint`).
-    public let fingerprint: String
+    /// SHA-256 identifying the base weights (see `ModelFingerprint`). Computed on first use
+    /// (reading a 4 GB file takes seconds; loading does not), then cached on disk by path, size
+    /// and modification time. A file that cannot be read yields a value no delta matches.
+    public var fingerprint: String {
+        fingerprintLock.lock()
+        defer { fingerprintLock.unlock() }
+        if let f = knownFingerprint { return f }
+        let f: String
+        do { f = try ModelFingerprint.of(url: url) } catch { f = "unreadable: \(error.localizedDescription)" }
+        knownFingerprint = f
+        return f
+    }
+
+    /// The fingerprint if it is known without reading the weights (given at load or cached), else nil.
+    public var fingerprintIfCheap: String? {
+        fingerprintLock.lock()
+        defer { fingerprintLock.unlock() }
+        if let f = knownFingerprint { return f }
+        if let f = try? ModelFingerprint.of(url: url, onlyCached: true) { knownFingerprint = f; return f }
+        return nil
+    }
+
+    private var knownFingerprint: String?
+    private let fingerprintLock = NSLock()
     /// Storage type of each tensor, by count (e.g. ["Q4_K": 27, "F32": 109]).
     public let storageTypes: [String: Int]
     public let tokenizerKind: String
@@ -17,12 +39,12 @@ public final class LoadedModel {
 
     public var config: ModelConfig { transformer.config }
 
-    init(url: URL, transformer: Transformer, tokenizer: Tokenizer, fingerprint: String,
+    init(url: URL, transformer: Transformer, tokenizer: Tokenizer, fingerprint: String?,
          storageTypes: [String: Int], tokenizerKind: String, loadSeconds: Double) {
         self.url = url
         self.transformer = transformer
         self.tokenizer = tokenizer
-        self.fingerprint = fingerprint
+        self.knownFingerprint = fingerprint
         self.storageTypes = storageTypes
         self.tokenizerKind = tokenizerKind
         self.loadSeconds = loadSeconds
@@ -38,7 +60,7 @@ public final class LoadedModel {
             throw ModelError.invalidConfig(path: url.path, field: "tokenizer.ggml.tokens",
                                            reason: "has \(tokenizer.vocabularySize) tokens but the embedding has \(transformer.config.vocabularySize) rows")
         }
-        let fp = try knownFingerprint ?? ModelFingerprint.of(url: url)
+        let fp = knownFingerprint
         var types = [String: Int]()
         for t in gguf.tensors { types[t.type.description, default: 0] += 1 }
         let kind = gguf.metadata["tokenizer.ggml.model"]?.string ?? "?"
@@ -57,7 +79,7 @@ public final class LoadedModel {
         let cfg = url.appendingPathComponent("tokenizer_config.json")
         let tokenizer = try TokenizerLoader.load(tokenizerJSON: tok,
                                                  tokenizerConfig: FileManager.default.fileExists(atPath: cfg.path) ? cfg : nil)
-        let fp = try knownFingerprint ?? ModelFingerprint.of(url: url)
+        let fp = knownFingerprint
         var types = [String: Int]()
         for n in dir.weights.tensorNames { types[dir.weights.storageType(of: n) ?? "?", default: 0] += 1 }
         return LoadedModel(url: url, transformer: transformer, tokenizer: tokenizer, fingerprint: fp,
