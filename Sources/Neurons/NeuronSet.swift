@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 import Models
 
 /// A set of neurons per layer and structure: the `langneuron.neurons/1` JSON file.
@@ -131,8 +132,14 @@ public struct NeuronSet: Equatable {
         return try parse(data, source: path)
     }
 
+    /// Largest neuron-set file accepted (listing every neuron of a 70B model takes a few tens of MB).
+    public static let maxFileBytes = 256 << 20
+
     /// Parses the JSON text of a neuron set; `source` names it in errors.
     public static func parse(_ data: Data, source path: String) throws -> NeuronSet {
+        if let v = TextLimits.checkJSON(data, maxBytes: maxFileBytes) {
+            throw NeuronsError.unreadableFile(path: path, reason: "the neuron set \(v.reason)")
+        }
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw NeuronsError.unreadableFile(path: path, reason: "not valid JSON")

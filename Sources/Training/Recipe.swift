@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 import Models
 import Yams
 
@@ -169,9 +170,12 @@ public struct Recipe: Codable, Equatable {
 
     /// Parses YAML text, applying `overrides` (`block.key=value`, value in YAML syntax) first.
     public static func parse(yaml: String, path: String, overrides: [String] = []) throws -> Recipe {
+        if let v = TextLimits.checkYAML(yaml, maxBytes: maxBytes) {
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: v.reason)
+        }
         let tree: Any?
         do { tree = try Yams.load(yaml: yaml) } catch {
-            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "is not valid YAML: \(error)")
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "is not valid YAML: \(TextLimits.firstLine("\(error)"))")
         }
         guard var root = tree as? [String: Any] else {
             throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "must be a YAML mapping")
@@ -179,20 +183,35 @@ public struct Recipe: Codable, Equatable {
         for o in overrides { try apply(override: o, to: &root) }
         let text = try Yams.dump(object: root)
         let recipe: Recipe
+        // Unknown-key errors come from the blocks' decoders, which do not know the file.
+        func located(_ e: TrainingError) -> TrainingError {
+            if case let .unknownRecipeKey(block, key, allowed) = e {
+                return .invalidRecipe(path: path, field: block == "recipe" ? "(top level)" : block,
+                                      reason: "has unknown key '\(TextLimits.shown(key))' (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            return e
+        }
         do { recipe = try YAMLDecoder().decode(Recipe.self, from: text) } catch let e as TrainingError {
-            throw e
+            throw located(e)
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw TrainingError.invalidRecipe(path: path, field: (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "is required")
         } catch let DecodingError.typeMismatch(type, ctx) {
             throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "must be of type \(type)")
         } catch let DecodingError.dataCorrupted(ctx) {
             // Yams wraps errors thrown by our own decoders (unknown keys) in a generic one.
-            if let inner = ctx.underlyingError as? TrainingError { throw inner }
-            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: ctx.debugDescription)
+            if let inner = ctx.underlyingError as? TrainingError { throw located(inner) }
+            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: TextLimits.firstLine(ctx.debugDescription))
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "must be a \(type), not empty")
+        } catch {
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: TextLimits.firstLine(error.localizedDescription))
         }
         try recipe.validate(path: path)
         return recipe
     }
+
+    /// Largest recipe file accepted (the project's are under 2 kB).
+    public static let maxBytes = 1 << 20
 
     public static func load(url: URL, overrides: [String] = []) throws -> Recipe {
         guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
@@ -206,6 +225,7 @@ public struct Recipe: Codable, Equatable {
         let path = override[..<eq].split(separator: ".").map(String.init)
         let raw = String(override[override.index(after: eq)...])
         guard !path.isEmpty else { throw TrainingError.badOverride(override, reason: "empty key") }
+        if let v = TextLimits.checkYAML(raw, maxBytes: maxBytes) { throw TrainingError.badOverride(override, reason: "the value \(v.reason)") }
         let value: Any = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
         func set(_ dict: inout [String: Any], _ keys: ArraySlice<String>) throws {
             let k = keys.first!
