@@ -62,6 +62,8 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tokenizers", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["LangNeuronCLI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        // Seeded mutations of every file format through the commands' front doors (docs/fuzzing.md).
+        .testTarget(name: "FuzzTests", dependencies: ["ModelIO", "Tokenizers", "Models", "Neurons", "Training", "Corpus"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]
 )
