@@ -123,10 +123,37 @@ final class FuzzTests: XCTestCase {
         let url = dir.appendingPathComponent("neurons.json")
         try fuzz("neurons", base: Fixtures.neuronSet(), target: url, text: true) {
             let s = try NeuronSet.load(url: url)
+            // What `neurons show` does with any set, before it meets a model.
+            _ = s.statistics
+            _ = s.countsSVG()
             try s.validate(against: m.config, fingerprint: "fuzz")
             _ = NeuronSelection.slices(masks: s.toLayerMasks(), trainable: TrainableTensor.allCases, config: m.config)
             _ = s.subtracting(s)
         }
+    }
+
+    /// Numbers at the edge of Int in a neuron set: layer numbers, sizes and indices are bounded when
+    /// read, so that counting, sharing and plotting (which walks layers 0...max) cannot trap.
+    func testNeuronSetExtremeNumbers() throws {
+        let url = dir.appendingPathComponent("edge.json")
+        let cases = [
+            #"{"format": "langneuron.neurons/1", "layers": {"9223372036854775807": {"ffn": [1]}}}"#,
+            #"{"format": "langneuron.neurons/1", "layers": {"0": {"ffn": [9223372036854775807]}}}"#,
+            #"{"format": "langneuron.neurons/1", "model": {"layers": 9223372036854775807, "sizes": {"ffn": 9223372036854775807}}, "layers": {}}"#,
+            #"{"format": "langneuron.neurons/1", "model": {"layers": 4, "sizes": {"ffn": 4611686018427387904}}, "layers": {}}"#,
+        ]
+        for text in cases {
+            try Data(text.utf8).write(to: url)
+            XCTAssertThrowsError(try NeuronSet.load(url: url), text) { e in
+                XCTAssertTrue(e.localizedDescription.contains("edge.json"), e.localizedDescription)
+            }
+        }
+        // The largest accepted values still count and plot.
+        try Data(#"{"format": "langneuron.neurons/1", "model": {"layers": 100000, "sizes": {"ffn": 4294967296}}, "layers": {"99999": {"ffn": [4294967295]}}}"#.utf8).write(to: url)
+        let s = try NeuronSet.load(url: url)
+        XCTAssertEqual(s.totalCount, 1)
+        _ = s.statistics
+        XCTAssertTrue(s.countsSVG().hasPrefix("<svg"))
     }
 
     func testRecipe() throws {
@@ -268,6 +295,44 @@ final class FuzzTests: XCTestCase {
         XCTAssertNil(TextLimits.checkJSON(Data(#"{"a": "[[[[", "b": [[1]]}"#.utf8), maxBytes: 100, maxDepth: 3))
         XCTAssertNotNil(TextLimits.checkJSON(Data(#"{"a": [[[1]]]}"#.utf8), maxBytes: 100, maxDepth: 3))
         XCTAssertNotNil(TextLimits.checkJSON(Data(#"{"a": 1}"#.utf8), maxBytes: 5))
+    }
+
+    /// Sizes in a configuration are bounded before anything is allocated per layer (4 billion
+    /// layers used to reserve 4 billion attention settings), and tokenizer ids by the file size.
+    func testAbsurdSizesAreRefusedBeforeAllocating() throws {
+        let hf = dir.appendingPathComponent("hf")
+        try Fixtures.writeHuggingFace(to: hf)
+        let config = hf.appendingPathComponent("config.json")
+        let good = String(decoding: Fixtures.configJSON(), as: UTF8.self)
+        for (key, value) in [("num_hidden_layers", "4294967295"), ("hidden_size", "1099511627776"), ("vocab_size", "-5"),
+                             ("intermediate_size", "9223372036854775807")] {
+            let text = good.replacingOccurrences(of: #""\#(key)": \d+"#, with: "\"\(key)\": \(value)", options: .regularExpression)
+            XCTAssertNotEqual(text, good, key)
+            try Data(text.utf8).write(to: config)
+            XCTAssertThrowsError(try LoadedModel.load(at: hf, knownFingerprint: "x"), key) { e in
+                XCTAssertTrue(e.localizedDescription.contains(key), e.localizedDescription)
+            }
+        }
+        try Fixtures.configJSON().write(to: config)
+
+        // GGUF: llama.block_count is the 4th metadata value (u32); find it by its key.
+        var g = [UInt8](Fixtures.gguf())
+        let key = Array("llama.block_count".utf8)
+        let at = (0..<(g.count - key.count)).first { Array(g[$0..<($0 + key.count)]) == key }! + key.count + 4
+        for (i, b) in [UInt8](repeating: 0xFF, count: 4).enumerated() { g[at + i] = b }
+        let url = dir.appendingPathComponent("layers.gguf")
+        try Data(g).write(to: url)
+        XCTAssertThrowsError(try LoadedModel.load(at: url, knownFingerprint: "x")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("llama.block_count"), e.localizedDescription)
+        }
+
+        let tok = hf.appendingPathComponent("tokenizer.json")
+        let t = String(decoding: Fixtures.tokenizerJSON(), as: UTF8.self).replacingOccurrences(of: #""hell": 258"#, with: #""hell": 2000000000"#)
+        XCTAssertTrue(t.contains("2000000000"))
+        try Data(t.utf8).write(to: tok)
+        XCTAssertThrowsError(try TokenizerLoader.load(tokenizerJSON: tok, tokenizerConfig: nil)) { e in
+            XCTAssertTrue(e.localizedDescription.contains("2000000000"), e.localizedDescription)
+        }
     }
 
     /// Specific headers that used to trap: a string length near 2^64 after a few flipped bytes.
