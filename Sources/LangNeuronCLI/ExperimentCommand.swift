@@ -107,7 +107,7 @@ struct ExperimentRecipe: Codable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw CLIError.badInput("\(path): cannot read the experiment recipe as UTF-8 text")
         }
-        if let v = TextLimits.checkYAML(text, maxBytes: Recipe.maxBytes) { throw CLIError.badInput("\(path): the experiment recipe \(v.reason)") }
+        if let p = YAMLInput.problem(in: text, maxBytes: Recipe.maxBytes) { throw CLIError.badInput("\(path): the experiment recipe \(p)") }
         do { return try YAMLDecoder().decode(ExperimentRecipe.self, from: text) } catch let DecodingError.dataCorrupted(ctx) {
             if let inner = ctx.underlyingError { throw inner }
             throw CLIError.badInput("\(path): \(ctx.debugDescription)")

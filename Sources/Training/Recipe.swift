@@ -170,8 +170,8 @@ public struct Recipe: Codable, Equatable {
 
     /// Parses YAML text, applying `overrides` (`block.key=value`, value in YAML syntax) first.
     public static func parse(yaml: String, path: String, overrides: [String] = []) throws -> Recipe {
-        if let v = TextLimits.checkYAML(yaml, maxBytes: maxBytes) {
-            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: v.reason)
+        if let p = YAMLInput.problem(in: yaml, maxBytes: maxBytes) {
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: p)
         }
         let tree: Any?
         do { tree = try Yams.load(yaml: yaml) } catch {
@@ -180,7 +180,7 @@ public struct Recipe: Codable, Equatable {
         guard var root = tree as? [String: Any] else {
             throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "must be a YAML mapping")
         }
-        for o in overrides { try apply(override: o, to: &root) }
+        for o in overrides { try apply(override: o, to: &root, path: path) }
         let text = try Yams.dump(object: root)
         let recipe: Recipe
         // Unknown-key errors come from the blocks' decoders, which do not know the file.
@@ -220,19 +220,19 @@ public struct Recipe: Codable, Equatable {
         return try parse(yaml: text, path: url.path, overrides: overrides)
     }
 
-    static func apply(override: String, to root: inout [String: Any]) throws {
+    static func apply(override: String, to root: inout [String: Any], path file: String) throws {
         guard let eq = override.firstIndex(of: "=") else { throw TrainingError.badOverride(override, reason: "missing '='") }
         let path = override[..<eq].split(separator: ".").map(String.init)
         let raw = String(override[override.index(after: eq)...])
         guard !path.isEmpty else { throw TrainingError.badOverride(override, reason: "empty key") }
-        if let v = TextLimits.checkYAML(raw, maxBytes: maxBytes) { throw TrainingError.badOverride(override, reason: "the value \(v.reason)") }
+        if let p = YAMLInput.problem(in: raw, maxBytes: maxBytes) { throw TrainingError.badOverride(override, reason: "the value \(p)") }
         let value: Any = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
         func set(_ dict: inout [String: Any], _ keys: ArraySlice<String>) throws {
             let k = keys.first!
             if keys.count == 1 { dict[k] = value; return }
             var child = (dict[k] as? [String: Any]) ?? [:]
             if dict[k] != nil && !(dict[k] is [String: Any]) {
-                throw TrainingError.badOverride(override, reason: "'\(k)' is not a block")
+                throw TrainingError.badOverride(override, reason: "'\(k)' is not a block in \(file)")
             }
             try set(&child, keys.dropFirst())
             dict[k] = child

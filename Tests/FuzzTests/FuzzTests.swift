@@ -267,6 +267,14 @@ final class FuzzTests: XCTestCase {
         XCTAssertThrowsError(try Recipe.load(url: recipe)) { e in
             XCTAssertTrue(e.localizedDescription.contains("aliases"), e.localizedDescription)
         }
+        // Keys that are lists or mappings (Yams force-unwraps keys as strings; found by seed 8).
+        for text in ["? [a, b]\n: 1\n", "model: {[x]: 1}\n", "data:\n  ? {a: 1}\n  : 2\n", "[a]: 1\n"] {
+            try Data(text.utf8).write(to: recipe)
+            XCTAssertThrowsError(try Recipe.load(url: recipe), text) { e in
+                XCTAssertTrue(e.localizedDescription.contains("deep.yaml"), e.localizedDescription)
+                XCTAssertTrue(e.localizedDescription.contains("plain names"), e.localizedDescription)
+            }
+        }
         XCTAssertThrowsError(try Recipe.parse(yaml: "model: x\n", path: "r.yaml", overrides: ["model=" + String(repeating: "{", count: 3000)])) { e in
             XCTAssertTrue(e.localizedDescription.contains("levels deep"), e.localizedDescription)
         }
