@@ -27,7 +27,7 @@ let package = Package(
         // Architectures, forward pass with KV cache, hooks, backward pass.
         .target(name: "Models", dependencies: ["Kernels", "ModelIO", "Tokenizers"]),
         // Wikipedia dumps, JSONL and text corpora to clean documents.
-        .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
+        .target(name: "Corpus", dependencies: ["CZstd", "CBz2", "ModelIO"]),
         // PLND importance, neuron selection, neuron-set files, random baselines.
         .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus"]),
         // Sparse training: AdamW over trainable slices, recipes, runs, checkpoints, deltas.

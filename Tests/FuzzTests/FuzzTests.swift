@@ -278,6 +278,13 @@ final class FuzzTests: XCTestCase {
         XCTAssertThrowsError(try Recipe.parse(yaml: "model: x\n", path: "r.yaml", overrides: ["model=" + String(repeating: "{", count: 3000)])) { e in
             XCTAssertTrue(e.localizedDescription.contains("levels deep"), e.localizedDescription)
         }
+        let lines = dir.appendingPathComponent("deep.jsonl")
+        try Data((#"{"text": "ok", "x": "# + String(repeating: "[", count: 100) + "\n" + #"{"text": "a document"}"# + "\n").utf8).write(to: lines)
+        let reader = try DocumentReader(path: lines.path)
+        XCTAssertEqual(try reader.readAll().map(\.text), ["a document"])
+        XCTAssertEqual(reader.report.warnings.count, 1)
+        XCTAssertTrue(reader.report.warnings.first?.contains("deep.jsonl line 1") == true, "\(reader.report.warnings)")
+        XCTAssertTrue(reader.report.warnings.first?.contains("\(TextLimits.maxNesting) levels") == true, "\(reader.report.warnings)")
         let neurons = dir.appendingPathComponent("deep.json")
         try Data((#"{"format": "langneuron.neurons/1", "layers": "# + String(repeating: "[", count: 100_000)).utf8).write(to: neurons)
         XCTAssertThrowsError(try NeuronSet.load(url: neurons)) { e in
