@@ -34,7 +34,7 @@ let package = Package(
         // Architectures, forward pass with KV cache, hooks, backward pass.
         .target(name: "Models", dependencies: ["Kernels", "ModelIO", "Tokenizers"]),
         // Wikipedia dumps, JSONL and text corpora to clean documents.
-        .target(name: "Corpus", dependencies: ["CZstd", "CBz2"]),
+        .target(name: "Corpus", dependencies: ["CZstd", "CBz2", "ModelIO"]),
         // PLND importance, neuron selection, neuron-set files, random baselines.
         .target(name: "Neurons", dependencies: ["Kernels", "ModelIO", "Models", "Tokenizers", "Corpus", "Distributed"]),
         // Sparse training: AdamW over trainable slices, recipes, runs, checkpoints, deltas.
@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["LangNeuronCLI"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        // Seeded mutations of every file format through the commands' front doors (docs/fuzzing.md).
+        .testTarget(name: "FuzzTests", dependencies: ["ModelIO", "Tokenizers", "Models", "Neurons", "Training", "Corpus"]),
         .testTarget(name: "ReferenceTests", dependencies: ["Models", "ModelIO", "Tokenizers", "Store", "Training", "Kernels", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 
 /// One JSON object per line with a string `text` and optional `title`, `id`, `url`
 /// (WikiExtractor `--json`, OSCAR, Hugging Face `datasets` exports).
@@ -54,6 +55,10 @@ final class JSONLinesParser: RecordParser {
         if blank { return .success(nil) }
         guard utf8IsValid(line) else {
             return .failure(ParseFailure(reason: .invalidUTF8, message: "not valid UTF-8"))
+        }
+        // A document is a flat object; deep nesting is corrupt input, refused before the parser.
+        if let v = TextLimits.checkJSON(UnsafeRawBufferPointer(line), maxBytes: .max) {
+            return .failure(ParseFailure(reason: .malformed, message: "the line \(v.reason)"))
         }
         let object: Any
         do {

@@ -397,9 +397,15 @@ public final class WikitextCleaner {
         let n = min(src.count, i + 65536)
         var depth = 1
         var single = 0
+        var inTarget = true
         var j = i + 2
         while j < n {
             let c = src[j]
+            // MediaWiki's link target is one line: `[[a\nb]]` is no link (the label may span lines).
+            if inTarget {
+                if c == 0x0A { return nil }
+                if c == UInt8(ascii: "|") { inTarget = false }
+            }
             if c == UInt8(ascii: "[") {
                 if j + 1 < n, src[j + 1] == UInt8(ascii: "[") {
                     depth += 1
@@ -474,9 +480,27 @@ public final class WikitextCleaner {
                 i = close + 2
                 continue
             }
+            if i + 1 < n, src[i + 1] == UInt8(ascii: "[") {
+                // Never closed (checked above): `[[target|label` up to the line end reads as its
+                // label; without a `|` the words stay and pass 4 drops the brackets.
+                var j = i + 2
+                while j < n, src[j] != 0x0A, src[j] != UInt8(ascii: "|"), src[j] != UInt8(ascii: "["), src[j] != UInt8(ascii: "]") { j += 1 }
+                if j < n, src[j] == UInt8(ascii: "|"), j > i + 2 {
+                    i = j + 1
+                    continue
+                }
+            }
             if i + 1 < n, src[i + 1] != UInt8(ascii: "["), Self.isURLStart(src, i + 1) {
+                // MediaWiki renders internal links before external ones, so a `]]` inside the
+                // label is not the `]` that closes it.
                 var e = i + 1
-                while e < n, src[e] != UInt8(ascii: "]"), src[e] != 0x0A { e += 1 }
+                while e < n, src[e] != UInt8(ascii: "]"), src[e] != 0x0A {
+                    if src[e] == UInt8(ascii: "["), e + 1 < n, src[e + 1] == UInt8(ascii: "["), let close = Self.matchLink(src, e) {
+                        e = close + 2
+                        continue
+                    }
+                    e += 1
+                }
                 if e < n, src[e] == UInt8(ascii: "]") {
                     var s = i + 1
                     while s < e, src[s] != 0x20, src[s] != 0x09 { s += 1 }
@@ -686,7 +710,8 @@ public final class WikitextCleaner {
     private static let inlineSpecial: UnsafeMutablePointer<UInt8> = {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         for b in 0..<256 {
-            t[b] = (b == 0x20 || b == 0x09 || b == 0x0D || b == 0x27 || b == 0x5F || b == 0x26 || b == 0xC2 || b >= 0xF5) ? 1 : 0
+            t[b] = (b == 0x20 || b == 0x09 || b == 0x0D || b == 0x27 || b == 0x5F || b == 0x26 || b == 0xC2 || b >= 0xF5
+                    || b == 0x5B || b == 0x5D || b == 0x7B || b == 0x7D) ? 1 : 0
         }
         return t
     }()
@@ -695,6 +720,7 @@ public final class WikitextCleaner {
         var i = r.lowerBound
         let e = r.upperBound
         var lastSpace = true
+        var openBraces = 0, openBrackets = 0  // single `{`/`[` of this line not closed yet
         let special = Self.inlineSpecial
         guard let base = src.baseAddress else { return }
         while i < e {
@@ -768,6 +794,27 @@ public final class WikitextCleaner {
             case 0xC2 where i + 1 < e && src[i + 1] == 0xA0:
                 if !lastSpace { dst[o] = 0x20; o += 1; lastSpace = true }
                 i += 2
+            case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"):
+                // Doubled brackets that reach this pass paired with nothing (`[[a` without `]]`, a
+                // stray `}}`): MediaWiki prints them as they are, but they are markup, not prose,
+                // so they are dropped and the words around them kept. Single ones are text, and
+                // a `}}` that closes two single `{` of the line (`{x^{2}}`) stays.
+                let opening = c == UInt8(ascii: "[") || c == UInt8(ascii: "{")
+                let isBrace = c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
+                let doubled = i + 1 < e && src[i + 1] == c
+                if doubled && (opening || (isBrace ? openBraces : openBrackets) == 0) {
+                    i += 2
+                    break
+                }
+                if opening {
+                    if isBrace { openBraces += 1 } else { openBrackets += 1 }
+                } else if isBrace {
+                    openBraces = max(0, openBraces - 1)
+                } else {
+                    openBrackets = max(0, openBrackets - 1)
+                }
+                dst[o] = c; o += 1; lastSpace = false
+                i += 1
             case Self.separator:
                 i += 1
             case 0xF5...0xFE:

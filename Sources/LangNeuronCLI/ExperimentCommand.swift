@@ -108,13 +108,21 @@ struct ExperimentRecipe: Codable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw CLIError.badInput("\(path): cannot read the experiment recipe as UTF-8 text")
         }
+        if let p = YAMLInput.problem(in: text, maxBytes: Recipe.maxBytes) { throw CLIError.badInput("\(path): the experiment recipe \(p)") }
         do { return try YAMLDecoder().decode(ExperimentRecipe.self, from: text) } catch let DecodingError.dataCorrupted(ctx) {
-            if let inner = ctx.underlyingError { throw inner }
-            throw CLIError.badInput("\(path): \(ctx.debugDescription)")
+            // The blocks' strict decoders do not know the file; YAML syntax errors span lines.
+            if let inner = ctx.underlyingError {
+                throw CLIError.badInput("\(path): \(TextLimits.firstLine(inner.localizedDescription, limit: 400))")
+            }
+            throw CLIError.badInput("\(path): \(TextLimits.firstLine(ctx.debugDescription, limit: 400))")
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw CLIError.badInput("\(path): '\((ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))' is required")
         } catch let DecodingError.typeMismatch(type, ctx) {
             throw CLIError.badInput("\(path): '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))' must be of type \(type)")
+        } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError.badInput("\(path): not a valid experiment recipe: \(TextLimits.firstLine("\(error)", limit: 400))")
         }
     }
 }

@@ -55,7 +55,8 @@ public final class GGUFFile {
         let nKV = try c.read(UInt64.self, "metadata count")
         // Each entry takes at least 8+4 (kv) or 8+4+8+4 (tensor) bytes: reject absurd counts early.
         guard nKV <= UInt64(file.size / 12), nTensors <= UInt64(file.size / 24) else {
-            let needed = 24 &+ Int(clamping: nKV) &* 12 &+ Int(clamping: nTensors) &* 24
+            let needed = 24.addingSaturating(Int(clamping: nKV).multipliedChecked(12) ?? .max)
+                .addingSaturating(Int(clamping: nTensors).multipliedChecked(24) ?? .max)
             throw ModelIOError.truncated(path: path, needed: needed, size: file.size,
                                          what: "the header's \(nKV) metadata entries and \(nTensors) tensor entries")
         }
@@ -79,8 +80,9 @@ public final class GGUFFile {
         metadataKeys = keys
 
         if let a = meta["general.alignment"] {
-            guard let v = a.int, v > 0, v & (v - 1) == 0 else {
-                throw ModelIOError.malformed(path: path, field: "general.alignment", reason: "must be a power of two, got \(a)")
+            // ggml writes 32; a bound keeps the rounding below from overflowing.
+            guard let v = a.int, v > 0, v & (v - 1) == 0, v <= 1 << 30 else {
+                throw ModelIOError.malformed(path: path, field: "general.alignment", reason: "must be a power of two up to 2^30, got \(a)")
             }
             alignment = v
         } else {
@@ -118,13 +120,17 @@ public final class GGUFFile {
         var infos = [GGUFTensorInfo]()
         var idx = [String: Int]()
         for (name, dims, type, off) in raw {
-            let count = dims.reduce(1, *)
+            // Each dimension is below 2^40 but four of them can overflow Int.
+            guard let count = dims.reduce(Optional(1), { $0?.multipliedChecked($1) }),
+                  count.multipliedChecked(max(type.blockLayout.bytes, 1)) != nil else {
+                throw ModelIOError.malformed(path: path, field: name, reason: "shape \(dims.reversed()) has more elements than a file can hold")
+            }
             guard let nbytes = type.byteCount(elements: count), dims[0] % type.blockLayout.elements == 0 else {
                 throw ModelIOError.malformed(path: path, field: name, reason: "row length \(dims[0]) is not a multiple of the \(type) block size \(type.blockLayout.elements)")
             }
-            let start = dataStart + off
-            guard start + nbytes <= file.size else {
-                throw ModelIOError.truncated(path: path, needed: start + nbytes, size: file.size, what: "data of tensor '\(name)'")
+            let start = dataStart.addingSaturating(off)
+            guard nbytes <= file.size, start <= file.size - nbytes else {
+                throw ModelIOError.truncated(path: path, needed: start.addingSaturating(nbytes), size: file.size, what: "data of tensor '\(name)'")
             }
             guard idx[name] == nil else {
                 throw ModelIOError.malformed(path: path, field: name, reason: "tensor name appears twice")
@@ -152,6 +158,18 @@ public final class GGUFFile {
         return v
     }
 
+    /// The fewest bytes a value of GGUF type `type` takes (1 for unknown types, which fail later).
+    private static func minimumValueSize(type: UInt32) -> Int {
+        switch type {
+        case 0, 1, 7: return 1
+        case 2, 3: return 2
+        case 4, 5, 6: return 4
+        case 8, 10, 11, 12: return 8  // a string is at least its u64 length
+        case 9: return 12             // element type and length
+        default: return 1
+        }
+    }
+
     private static func readValue(_ c: inout ByteCursor, type: UInt32, key: String, depth: Int) throws -> GGUFValue {
         switch type {
         case 0: return .uint8(try c.read(UInt8.self, "value of '\(key)'"))
@@ -174,8 +192,12 @@ public final class GGUFFile {
             }
             let elemType = try c.read(UInt32.self, "array type of '\(key)'")
             let n = try c.read(UInt64.self, "array length of '\(key)'")
-            guard n <= UInt64(c.bytes.count - c.offset) else {
-                throw ModelIOError.truncated(path: c.path, needed: c.offset + Int(clamping: n), size: c.bytes.count, what: "array '\(key)'")
+            // Every element takes at least `minimumSize` bytes, so a longer array cannot fit in the
+            // file; checked before anything is reserved.
+            let minimumSize = GGUFFile.minimumValueSize(type: elemType)
+            guard n <= UInt64(c.remaining / minimumSize) else {
+                throw ModelIOError.truncated(path: c.path, needed: c.offset.addingSaturating(Int(clamping: n).multipliedChecked(minimumSize) ?? .max),
+                                             size: c.bytes.count, what: "array '\(key)' of \(n) elements")
             }
             var out = [GGUFValue]()
             out.reserveCapacity(Int(n))

@@ -56,9 +56,13 @@ struct ByteCursor {
         self.path = path
     }
 
+    /// Bytes left after the cursor.
+    var remaining: Int { bytes.count - offset }
+
     mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws {
-        guard n >= 0, offset <= bytes.count - n else {
-            throw ModelIOError.truncated(path: path, needed: offset + max(n, 0), size: bytes.count, what: what())
+        // `n` may come straight from a file: compare against what is left, never add to offset.
+        guard n >= 0, n <= remaining else {
+            throw ModelIOError.truncated(path: path, needed: offset.addingSaturating(max(n, 0)), size: bytes.count, what: what())
         }
     }
 
@@ -80,12 +84,26 @@ struct ByteCursor {
     /// A GGUF string: u64 byte length, then UTF-8 bytes (no terminator).
     mutating func readString(_ what: @autoclosure () -> String) throws -> String {
         let n = try read(UInt64.self, what())
-        guard n <= UInt64(bytes.count) else {
-            throw ModelIOError.truncated(path: path, needed: offset + Int(clamping: n), size: bytes.count, what: what())
+        guard n <= UInt64(remaining) else {
+            throw ModelIOError.truncated(path: path, needed: offset.addingSaturating(Int(clamping: n)), size: bytes.count, what: what())
         }
-        try need(Int(n), what())
-        let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(n))]), as: UTF8.self)
-        offset += Int(n)
+        let len = Int(n)
+        let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + len)]), as: UTF8.self)
+        offset += len
         return s
+    }
+}
+
+extension Int {
+    /// `self + other`, or `Int.max` instead of a trap; for sizes read from files that only end up in messages.
+    func addingSaturating(_ other: Int) -> Int {
+        let (r, o) = addingReportingOverflow(other)
+        return o ? (other > 0 ? .max : .min) : r
+    }
+
+    /// `self * other`, or nil when it does not fit.
+    func multipliedChecked(_ other: Int) -> Int? {
+        let (r, o) = multipliedReportingOverflow(by: other)
+        return o ? nil : r
     }
 }

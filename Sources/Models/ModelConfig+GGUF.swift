@@ -26,6 +26,11 @@ extension ModelConfig {
         let kvHeads = (try? int("attention.head_count_kv")) ?? heads
         let headDim = (try? int("attention.key_length")) ?? hidden / max(heads, 1)
         let ffn = try int("feed_forward_length")
+        let p = archName + "."
+        try ModelConfig.checkSizes(path: path, [(p + "embedding_length", hidden), (p + "attention.head_count", heads),
+                                                (p + "attention.head_count_kv", kvHeads), (p + "attention.key_length", headDim),
+                                                (p + "feed_forward_length", ffn)],
+                                   layers: (p + "block_count", layers))
         guard let embd = gguf.tensorInfo("token_embd.weight") else {
             throw ModelIOError.missingTensor(path: path, tensor: "token_embd.weight")
         }

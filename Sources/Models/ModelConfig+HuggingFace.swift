@@ -34,6 +34,9 @@ extension ModelConfig {
         let headDim = optInt("head_dim") ?? hidden / max(heads, 1)
         let ffn = try int("intermediate_size")
         let vocab = try int("vocab_size")
+        try ModelConfig.checkSizes(path: path, [("hidden_size", hidden), ("num_attention_heads", heads), ("num_key_value_heads", kvHeads),
+                                                ("head_dim", headDim), ("intermediate_size", ffn), ("vocab_size", vocab)],
+                                   layers: ("num_hidden_layers", layers))
         let eps = Float(double("rms_norm_eps") ?? 1e-6)
 
         // RoPE parameters: per layer type in the newest style, else one set.

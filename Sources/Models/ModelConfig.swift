@@ -52,6 +52,23 @@ public struct ModelConfig: Codable, Equatable {
     public var qDim: Int { heads * headDim }
     public var kvDim: Int { kvHeads * headDim }
 
+    /// Largest layer count and largest other size (hidden, heads, head dim, FFN, vocabulary) a
+    /// configuration may claim, far above any real model, so that per-layer arrays and products
+    /// like layers × hidden × FFN (≤ 2^60) can be formed before the tensors are checked.
+    public static let maxLayers = 4096
+    public static let maxSize = 1 << 24
+
+    /// Refuses sizes read from a file that are negative or absurd, before anything is allocated
+    /// per layer; `fields` names them as the file does.
+    public static func checkSizes(path: String, _ fields: [(String, Int)], layers: (String, Int)) throws {
+        guard (0...maxLayers).contains(layers.1) else {
+            throw ModelError.invalidConfig(path: path, field: layers.0, reason: "is \(layers.1); expected 1 to \(maxLayers)")
+        }
+        for (name, v) in fields where !(0...maxSize).contains(v) {
+            throw ModelError.invalidConfig(path: path, field: name, reason: "is \(v); expected 0 to \(maxSize)")
+        }
+    }
+
     /// Checks the relations the forward pass relies on.
     public func validate(path: String) throws {
         func bad(_ field: String, _ reason: String) -> ModelError { .invalidConfig(path: path, field: field, reason: reason) }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 import Models
 
 /// A set of neurons per layer and structure: the `langneuron.neurons/1` JSON file.
@@ -131,8 +132,20 @@ public struct NeuronSet: Equatable {
         return try parse(data, source: path)
     }
 
+    /// Bounds on numbers a neuron set may hold, far above any model (the largest have ~100 layers and
+    /// ~10^5 neurons per structure), so that counts, shares and plots cannot overflow or allocate per
+    /// layer number.
+    public static let maxLayers = 100_000
+    public static let maxIndex = 1 << 32
+
+    /// Largest neuron-set file accepted (listing every neuron of a 70B model takes a few tens of MB).
+    public static let maxFileBytes = 256 << 20
+
     /// Parses the JSON text of a neuron set; `source` names it in errors.
     public static func parse(_ data: Data, source path: String) throws -> NeuronSet {
+        if let v = TextLimits.checkJSON(data, maxBytes: maxFileBytes) {
+            throw NeuronsError.unreadableFile(path: path, reason: "the neuron set \(v.reason)")
+        }
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw NeuronsError.unreadableFile(path: path, reason: "not valid JSON")
@@ -156,8 +169,8 @@ public struct NeuronSet: Equatable {
             let layerCount = m.removeValue(forKey: "layers")
             let sizes = m.removeValue(forKey: "sizes")
             if layerCount != nil || sizes != nil {
-                guard let n = layerCount?.intValue, n > 0 else {
-                    throw NeuronsError.badField(path: path, field: "model.layers", reason: "must be a positive integer when model.sizes is given")
+                guard let n = layerCount?.intValue, n > 0, n <= maxLayers else {
+                    throw NeuronsError.badField(path: path, field: "model.layers", reason: "must be an integer from 1 to \(maxLayers) when model.sizes is given")
                 }
                 guard let obj = sizes?.objectValue else {
                     throw NeuronsError.badField(path: path, field: "model.sizes", reason: "must be an object of neurons per structure when model.layers is given")
@@ -167,8 +180,8 @@ public struct NeuronSet: Equatable {
                     guard let st = NeuronStructure(rawValue: k) else {
                         throw NeuronsError.unknownStructure(path: path, layer: "(model.sizes)", name: k)
                     }
-                    guard let c = v.intValue, c >= 0 else {
-                        throw NeuronsError.badField(path: path, field: "model.sizes.\(k)", reason: "must be a non-negative integer")
+                    guard let c = v.intValue, c >= 0, c <= maxIndex else {
+                        throw NeuronsError.badField(path: path, field: "model.sizes.\(k)", reason: "must be an integer from 0 to \(maxIndex)")
                     }
                     per[st] = c
                 }
@@ -187,7 +200,7 @@ public struct NeuronSet: Equatable {
             throw NeuronsError.badField(path: path, field: "layers", reason: "must be an object keyed by layer number")
         }
         for key in layerObj.keys.sorted(by: JSONValue.keyOrder) {
-            guard let l = Int(key), l >= 0, String(l) == key else {
+            guard let l = Int(key), l >= 0, l < maxLayers, String(l) == key else {
                 throw NeuronsError.badField(path: path, field: "layers.\(key)", reason: "is not a layer number (use \"0\", \"1\", …)")
             }
             guard let structs = layerObj[key]?.objectValue else {
@@ -204,8 +217,8 @@ public struct NeuronSet: Equatable {
                 var idx = [Int]()
                 idx.reserveCapacity(arr.count)
                 for v in arr {
-                    guard let i = v.intValue, i >= 0 else {
-                        throw NeuronsError.badField(path: path, field: "layers.\(key).\(name)", reason: "must hold non-negative integers, found \(v.rendered())")
+                    guard let i = v.intValue, i >= 0, i < maxIndex else {
+                        throw NeuronsError.badField(path: path, field: "layers.\(key).\(name)", reason: "must hold integers from 0 to \(maxIndex - 1), found \(TextLimits.shown(v.rendered()))")
                     }
                     idx.append(i)
                 }

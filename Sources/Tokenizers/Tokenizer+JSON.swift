@@ -79,6 +79,12 @@ extension TokenizerLoader {
             maxID = max(maxID, id)
         }
         guard maxID >= 0 else { throw TokenizerError.invalidField(file: file, field: "model.vocab", reason: "the vocabulary is empty") }
+        // One slot per id up to the largest: ids far beyond what the file could list are corrupt,
+        // and would allocate gigabytes.
+        let fileSize = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? Int.max
+        guard maxID < max(fileSize, 1 << 16) else {
+            throw TokenizerError.invalidField(file: file, field: "model.vocab", reason: "has id \(maxID), more ids than a \(fileSize)-byte file can list")
+        }
         var tokens = [String](repeating: "", count: maxID + 1)
         for (t, i) in vocab { tokens[Int(i)] = t }
         for a in added { tokens[Int(a.id)] = String(decoding: a.content, as: UTF8.self) }

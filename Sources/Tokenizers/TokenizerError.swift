@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 
 /// Errors from building a tokenizer. Each names the file, the field and what to do.
 public enum TokenizerError: LocalizedError, Equatable {
@@ -16,15 +17,15 @@ public enum TokenizerError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .missingField(file, field):
-            return "\(file): tokenizer field '\(field)' is missing. The file has no usable tokenizer; use a model file converted with its tokenizer (e.g. a current llama.cpp convert script or the model's original tokenizer.json)."
+            return "\(file): tokenizer field '\(TextLimits.shown(field))' is missing. The file has no usable tokenizer; use a model file converted with its tokenizer (e.g. a current llama.cpp convert script or the model's original tokenizer.json)."
         case let .invalidField(file, field, reason):
-            return "\(file): tokenizer field '\(field)' is invalid: \(reason). The file is corrupt or was written by an incompatible converter; re-download or re-convert it."
+            return "\(file): tokenizer field '\(TextLimits.shown(field))' is invalid: \(TextLimits.shown(reason, limit: 300)). The file is corrupt or was written by an incompatible converter; re-download or re-convert it."
         case let .unsupportedModel(file, field, model, supported):
-            return "\(file): tokenizer model '\(model)' (field '\(field)') is not supported. Supported: \(supported.joined(separator: ", ")). Use a model whose tokenizer is one of these."
+            return "\(file): tokenizer model '\(TextLimits.shown(model))' (field '\(TextLimits.shown(field))') is not supported. Supported: \(supported.joined(separator: ", ")). Use a model whose tokenizer is one of these."
         case let .unsupportedComponent(file, field, component, supported):
-            return "\(file): tokenizer component '\(component)' (field '\(field)') is not supported. Supported: \(supported.joined(separator: ", ")). Use a model whose tokenizer uses only these."
+            return "\(file): tokenizer component '\(TextLimits.shown(component))' (field '\(TextLimits.shown(field))') is not supported. Supported: \(supported.joined(separator: ", ")). Use a model whose tokenizer uses only these."
         case let .unreadable(file, reason):
-            return "\(file): cannot read the tokenizer (\(reason)). Check that the path points to a valid tokenizer.json."
+            return "\(file): cannot read the tokenizer (\(TextLimits.shown(reason, limit: 300))). Check that the path points to a valid tokenizer.json."
         }
     }
 }

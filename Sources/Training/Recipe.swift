@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 import Models
 import Yams
 
@@ -176,30 +177,48 @@ public struct Recipe: Codable, Equatable {
 
     /// Parses YAML text, applying `overrides` (`block.key=value`, value in YAML syntax) first.
     public static func parse(yaml: String, path: String, overrides: [String] = []) throws -> Recipe {
+        if let p = YAMLInput.problem(in: yaml, maxBytes: maxBytes) {
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: p)
+        }
         let tree: Any?
         do { tree = try Yams.load(yaml: yaml) } catch {
-            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "is not valid YAML: \(error)")
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "is not valid YAML: \(TextLimits.firstLine("\(error)"))")
         }
         guard var root = tree as? [String: Any] else {
             throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: "must be a YAML mapping")
         }
-        for o in overrides { try apply(override: o, to: &root) }
+        for o in overrides { try apply(override: o, to: &root, path: path) }
         let text = try Yams.dump(object: root)
         let recipe: Recipe
+        // Unknown-key errors come from the blocks' decoders, which do not know the file.
+        func located(_ e: TrainingError) -> TrainingError {
+            if case let .unknownRecipeKey(block, key, allowed) = e {
+                return .invalidRecipe(path: path, field: block == "recipe" ? "(top level)" : block,
+                                      reason: "has unknown key '\(TextLimits.shown(key))' (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            return e
+        }
         do { recipe = try YAMLDecoder().decode(Recipe.self, from: text) } catch let e as TrainingError {
-            throw e
+            throw located(e)
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw TrainingError.invalidRecipe(path: path, field: (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "is required")
         } catch let DecodingError.typeMismatch(type, ctx) {
             throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "must be of type \(type)")
         } catch let DecodingError.dataCorrupted(ctx) {
             // Yams wraps errors thrown by our own decoders (unknown keys) in a generic one.
-            if let inner = ctx.underlyingError as? TrainingError { throw inner }
-            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: ctx.debugDescription)
+            if let inner = ctx.underlyingError as? TrainingError { throw located(inner) }
+            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: TextLimits.firstLine(ctx.debugDescription))
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw TrainingError.invalidRecipe(path: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "must be a \(type), not empty")
+        } catch {
+            throw TrainingError.invalidRecipe(path: path, field: "(file)", reason: TextLimits.firstLine(error.localizedDescription))
         }
         try recipe.validate(path: path)
         return recipe
     }
+
+    /// Largest recipe file accepted (the project's are under 2 kB).
+    public static let maxBytes = 1 << 20
 
     public static func load(url: URL, overrides: [String] = []) throws -> Recipe {
         guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8) else {
@@ -208,18 +227,19 @@ public struct Recipe: Codable, Equatable {
         return try parse(yaml: text, path: url.path, overrides: overrides)
     }
 
-    static func apply(override: String, to root: inout [String: Any]) throws {
+    static func apply(override: String, to root: inout [String: Any], path file: String) throws {
         guard let eq = override.firstIndex(of: "=") else { throw TrainingError.badOverride(override, reason: "missing '='") }
         let path = override[..<eq].split(separator: ".").map(String.init)
         let raw = String(override[override.index(after: eq)...])
         guard !path.isEmpty else { throw TrainingError.badOverride(override, reason: "empty key") }
+        if let p = YAMLInput.problem(in: raw, maxBytes: maxBytes) { throw TrainingError.badOverride(override, reason: "the value \(p)") }
         let value: Any = (try? Yams.load(yaml: raw)).flatMap { $0 } ?? raw
         func set(_ dict: inout [String: Any], _ keys: ArraySlice<String>) throws {
             let k = keys.first!
             if keys.count == 1 { dict[k] = value; return }
             var child = (dict[k] as? [String: Any]) ?? [:]
             if dict[k] != nil && !(dict[k] is [String: Any]) {
-                throw TrainingError.badOverride(override, reason: "'\(k)' is not a block")
+                throw TrainingError.badOverride(override, reason: "'\(k)' is not a block in \(file)")
             }
             try set(&child, keys.dropFirst())
             dict[k] = child

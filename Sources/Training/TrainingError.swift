@@ -1,4 +1,5 @@
 import Foundation
+import ModelIO
 
 /// Errors of recipes, runs, checkpoints and deltas. Each says what to do.
 public enum TrainingError: LocalizedError {
@@ -14,9 +15,9 @@ public enum TrainingError: LocalizedError {
     public var errorDescription: String? {
         switch self {
         case let .unknownRecipeKey(block, key, allowed):
-            return "recipe: unknown key '\(key)' in '\(block)'. Allowed keys: \(allowed.joined(separator: ", "))."
+            return "recipe: unknown key '\(TextLimits.shown(key))' in '\(block)'. Allowed keys: \(allowed.joined(separator: ", "))."
         case let .invalidRecipe(path, field, reason):
-            return "\(path): recipe field '\(field)' \(reason)."
+            return "\(path): recipe field '\(TextLimits.shown(field))' \(reason)."
         case let .badOverride(text, reason):
             return "--set \(text): \(reason). Use --set block.key=value, e.g. --set optimizer.lr=1e-5."
         case let .emptyCorpus(path, reason):

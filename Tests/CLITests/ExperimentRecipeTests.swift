@@ -22,8 +22,16 @@ final class ExperimentRecipeTests: XCTestCase {
 
     func testUnknownKeysAndMissingFieldsAreErrors() throws {
         let base = "model: m\nlanguage: vi\noutput: o\ntrain: t.yaml\nevaluate: {languages: [en]}\n"
-        XCTAssertThrowsError(try ExperimentRecipe.load(write(base + "detect: {corpus: c, topk: 3}\n"))) { e in
+        let typo = try write(base + "detect: {corpus: c, topk: 3}\n")
+        XCTAssertThrowsError(try ExperimentRecipe.load(typo)) { e in
             XCTAssertTrue(e.localizedDescription.contains("'topk'"), e.localizedDescription)
+            XCTAssertTrue(e.localizedDescription.contains(typo), "names the file: \(e.localizedDescription)")
+        }
+        XCTAssertThrowsError(try ExperimentRecipe.load(write(base + "detect: {corpus: c\n"))) { e in
+            XCTAssertFalse(e.localizedDescription.contains("\n"), "one line: \(e.localizedDescription)")
+        }
+        XCTAssertThrowsError(try ExperimentRecipe.load(write(base + "? [a]\n: 1\n"))) { e in
+            XCTAssertTrue(e.localizedDescription.contains("plain names"), e.localizedDescription)
         }
         XCTAssertThrowsError(try ExperimentRecipe.load(write(base))) { e in
             XCTAssertTrue(e.localizedDescription.contains("detect"), e.localizedDescription)

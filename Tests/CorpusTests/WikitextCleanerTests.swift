@@ -15,8 +15,33 @@ final class WikitextCleanerTests: XCTestCase {
         XCTAssertEqual(cleaner.clean(text), "Ada Lovelace was a mathematician.")
     }
 
-    func testUnclosedTemplateIsShownLiterally() {
-        XCTAssertEqual(cleaner.clean("a {{b c"), "a {{b c")
+    /// Brackets pair up as MediaWiki pairs them; doubled ones left over are markup, not prose
+    /// (MediaWiki prints them), so they are dropped and the words kept. Cases from the vi and bn samples.
+    func testUnbalancedBracketsLeaveNoMarkup() {
+        XCTAssertEqual(cleaner.clean("a {{b c"), "a b c")
+        XCTAssertEqual(cleaner.clean("a b}} c"), "a b c")
+        // An unclosed link at the end of a list item.
+        XCTAssertEqual(cleaner.clean("* [[Lễ truyền tin]] – 9 tháng trước [[Lễ Giáng Sinh|Lễ Giáng sinh\n* [[X]]"),
+                       "Lễ truyền tin – 9 tháng trước Lễ Giáng sinh\nX")
+        XCTAssertEqual(cleaner.clean("như [[axit béo]], [[axit được hấp thu.\nGan [[và]] khác"), "như axit béo, axit được hấp thu.\nGan và khác")
+        // Stray closers.
+        XCTAssertEqual(cleaner.clean("từ Km0 - Km 18]], dài 18 km"), "từ Km0 - Km 18, dài 18 km")
+        XCTAssertEqual(cleaner.clean("gọi là '']]ranh giới hội tụ]]'' và"), "gọi là ranh giới hội tụ và")
+        // A link target cannot span lines, so `]]` on the next line closes nothing.
+        XCTAssertEqual(cleaner.clean("[[a\nb]] c"), "a\nb c")
+        // Single brackets are text, also where two close at once (pasted LaTeX in the vi sample).
+        XCTAssertEqual(cleaner.clean("x [1] {y} z]"), "x [1] {y} z]")
+        XCTAssertEqual(cleaner.clean("{\\displaystyle 10^{-18}}"), "{\\displaystyle 10^{-18}}")
+    }
+
+    /// MediaWiki renders internal links before external ones: a `]]` inside an external link's
+    /// label does not close it, and an external link without `]` on its line is no link.
+    func testInternalLinkInsideExternalLinkLabel() {
+        XCTAssertEqual(cleaner.clean("[http://x.org Sách của [[Đái Duy Ban]] công ty] sau"), "Sách của Đái Duy Ban công ty sau")
+        let open = cleaner.clean("[http://x.org Sách của [[Đái Duy Ban]] công ty,\n2003]")
+        XCTAssertFalse(open.contains("[["), open)
+        XCTAssertFalse(open.contains("]]"), open)
+        XCTAssertTrue(open.contains("Đái Duy Ban công ty,"), open)
     }
 
     func testTablesAndNestedTablesAreRemoved() {
