@@ -5,9 +5,10 @@
 # not two). Extra arguments go to `swift test`, e.g.  scripts/test.sh --filter ReferenceTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh --no-models
+# Chromium renders the experiment report in ExperimentTests (about a minute to install on a fresh machine).
+scripts/bootstrap.sh --no-models --browser
 # -enable-testing lets tests use @testable imports in a release build.
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}" --build-tests
 .build/release/langneuron models fetch
-swift test "${flags[@]}" --skip-build "$@"
+LANGNEURON_REQUIRE_BROWSER=1 swift test "${flags[@]}" --skip-build "$@"

@@ -30,6 +30,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let summary = try train()
+        if !summary.completed { throw ExitCode(130) }
+    }
+
+    /// Trains (or resumes), prints the summary, and returns it.
+    func train() throws -> RunSummary {
         let recipeURL: URL
         var extra = overrides
         if let dir = resume {
@@ -120,7 +126,7 @@ struct TrainCommand: ParsableCommand {
             delta        \(summary.deltaPath ?? "-")
             """)
         }
-        if !summary.completed { throw ExitCode(130) }
+        return summary
     }
 }
 
