@@ -77,3 +77,76 @@ public enum LoRA {
         return abs(lo * perRank - target) <= abs(hi * perRank - target) ? lo : hi
     }
 }
+
+/// LoRA adapters on some matrices of every layer, with their gradients and what the backward
+/// pass keeps (`X · Aᵀ` per adapter). `Transformer.lossAndGradients(…, adapters:)` adds each
+/// adapter's output in the forward pass and its gradients (and its share of the input gradient)
+/// in the backward pass.
+public final class LoRAAdapters {
+    public let tensors: [TrainableTensor]
+    public let rank: Int
+    public let alpha: Float
+    public let layers: Int
+    /// `A [rank, in]`, `B [out, rank]` and their gradients, by layer and tensor.
+    public let a, b, dA, dB: [[TrainableTensor: FloatBuffer]]
+    let shapes: [TrainableTensor: LoRAShape]
+    let xa: [[TrainableTensor: Scratch]]
+    let scratch = Scratch()
+
+    /// The matrix shape (`in`, `out`) of a tensor.
+    public static func dims(_ t: TrainableTensor, _ c: ModelConfig) -> (inDim: Int, outDim: Int) {
+        switch t {
+        case .attnQ: return (c.hidden, c.qDim)
+        case .attnK, .attnV: return (c.hidden, c.kvDim)
+        case .attnOutput: return (c.qDim, c.hidden)
+        case .ffnGate, .ffnUp: return (c.hidden, c.ffn)
+        case .ffnDown: return (c.ffn, c.hidden)
+        }
+    }
+
+    /// Trainable parameters per unit of rank over every layer: `Σ (in + out)`.
+    public static func parametersPerRank(_ tensors: [TrainableTensor], _ c: ModelConfig) -> Int {
+        c.layers * tensors.reduce(0) { let d = dims($1, c); return $0 + d.inDim + d.outDim }
+    }
+
+    /// Adapters initialised as PEFT does (B zero), one SplitMix64 stream per matrix derived from `seed`.
+    public init(config c: ModelConfig, tensors: [TrainableTensor], rank: Int, alpha: Float, seed: UInt64) {
+        self.tensors = Array(Set(tensors)).sorted()
+        self.rank = rank
+        self.alpha = alpha
+        layers = c.layers
+        var shapes = [TrainableTensor: LoRAShape]()
+        for t in self.tensors { let d = Self.dims(t, c); shapes[t] = LoRAShape(inDim: d.inDim, outDim: d.outDim, rank: rank, alpha: alpha) }
+        self.shapes = shapes
+        func make(_ n: (LoRAShape) -> Int) -> [[TrainableTensor: FloatBuffer]] {
+            (0..<c.layers).map { _ in Dictionary(uniqueKeysWithValues: shapes.map { ($0.key, FloatBuffer(count: n($0.value))) }) }
+        }
+        a = make { $0.rank * $0.inDim }; b = make { $0.outDim * $0.rank }
+        dA = make { $0.rank * $0.inDim }; dB = make { $0.outDim * $0.rank }
+        xa = (0..<c.layers).map { _ in Dictionary(uniqueKeysWithValues: shapes.keys.map { ($0, Scratch()) }) }
+        for l in 0..<c.layers {
+            for (i, t) in self.tensors.enumerated() {
+                LoRA.initialise(shapes[t]!, a: a[l][t]!.pointer, b: b[l][t]!.pointer, seed: seed &+ UInt64(l * 64 + i) &* 0x9E37_79B9)
+            }
+        }
+    }
+
+    public var parameterCount: Int { layers * shapes.values.reduce(0) { $0 + $1.parameterCount } }
+
+    public func zeroGradients() { for l in 0..<layers { for t in tensors { dA[l][t]!.zero(); dB[l][t]!.zero() } } }
+
+    /// `y += scale · x Aᵀ Bᵀ` when tensor `t` of layer `l` has an adapter.
+    @inline(__always)
+    func forward(_ l: Int, _ t: TrainableTensor, y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows T: Int) {
+        guard let s = shapes[t] else { return }
+        LoRA.forward(s, y: y, x: x, rows: T, a: a[l][t]!.pointer, b: b[l][t]!.pointer, xa: xa[l][t]!.ensure(T * s.rank))
+    }
+
+    /// Adds the adapter's gradients for `dY`, and its input gradient into `dX`.
+    @inline(__always)
+    func backward(_ l: Int, _ t: TrainableTensor, dY: UnsafePointer<Float>, x: UnsafePointer<Float>, rows T: Int, dX: UnsafeMutablePointer<Float>) {
+        guard let s = shapes[t] else { return }
+        LoRA.backward(s, dY: dY, x: x, xa: xa[l][t]!.pointer, rows: T, a: a[l][t]!.pointer, b: b[l][t]!.pointer,
+                      dA: dA[l][t]!.pointer, dB: dB[l][t]!.pointer, dX: dX, scratch: scratch.ensure(T * s.rank))
+    }
+}

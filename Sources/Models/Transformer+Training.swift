@@ -49,9 +49,10 @@ extension Transformer {
     ///
     /// `targets[t]` is the token to predict at position t (−1: not predicted). Returns the summed NLL
     /// of predicted positions and their count. Gradients of `gradientScale · Σ nll` are *added* into
-    /// `grads` for the trainable slices only — no full weight gradient is ever formed.
+    /// `grads` for the trainable slices only — no full weight gradient is ever formed. With
+    /// `adapters`, their low-rank updates join the forward pass and their gradients are added too.
     public func lossAndGradients(tokens: [Int32], targets: [Int32], grads: SliceBuffers, gradientScale: Float,
-                                 workspace w: TrainingWorkspace) throws -> (nllSum: Double, count: Int) {
+                                 workspace w: TrainingWorkspace, adapters ad: LoRAAdapters? = nil) throws -> (nllSum: Double, count: Int) {
         let c = config, T = tokens.count, d = c.hidden
         guard T <= w.maxTokens else { throw ModelError.sequenceTooLong(length: T, limit: w.maxTokens) }
         guard targets.count == T else { throw ModelError.invalidConfig(path: "", field: "targets", reason: "must have one entry per token") }
@@ -72,6 +73,7 @@ extension Transformer {
             BLAS.linear(q, s.h1.pointer, lw.wq.pointer, m: T, n: c.qDim, k: d)
             BLAS.linear(k, s.h1.pointer, lw.wk.pointer, m: T, n: c.kvDim, k: d)
             BLAS.linear(v, s.h1.pointer, lw.wv.pointer, m: T, n: c.kvDim, k: d)
+            if let ad { for (t, y) in [(TrainableTensor.attnQ, q), (.attnK, k), (.attnV, v)] { ad.forward(l, t, y: y, x: s.h1.pointer, rows: T) } }
             if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
             if let b = lw.kBias { addRowBias(k, b.pointer, rows: T, dim: c.kvDim) }
             if let b = lw.vBias { addRowBias(v, b.pointer, rows: T, dim: c.kvDim) }
@@ -87,13 +89,17 @@ extension Transformer {
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
             BLAS.linear(s.attnOut.pointer, s.z.pointer, lw.wo.pointer, m: T, n: d, k: c.qDim)
+            ad?.forward(l, .attnOutput, y: s.attnOut.pointer, x: s.z.pointer, rows: T)
             addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: w.dH.pointer, rows: T)
             s.xMid.pointer.update(from: x, count: T * d)
             RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
             BLAS.linear(s.gate.pointer, s.h2.pointer, lw.wGate.pointer, m: T, n: c.ffn, k: d)
             BLAS.linear(s.up.pointer, s.h2.pointer, lw.wUp.pointer, m: T, n: c.ffn, k: d)
+            ad?.forward(l, .ffnGate, y: s.gate.pointer, x: s.h2.pointer, rows: T)
+            ad?.forward(l, .ffnUp, y: s.up.pointer, x: s.h2.pointer, rows: T)
             c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
             BLAS.linear(s.ffnOut.pointer, s.a.pointer, lw.wDown.pointer, m: T, n: d, k: c.ffn)
+            ad?.forward(l, .ffnDown, y: s.ffnOut.pointer, x: s.a.pointer, rows: T)
             addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: w.dH.pointer, rows: T)
         }
         w.xFinal.pointer.update(from: x, count: T * d)
@@ -133,6 +139,7 @@ extension Transformer {
             }
             // dA = dOut · W_down  ([T, d] × [d, f])
             BLAS.gemm(m: T, n: c.ffn, k: d, a: dOut, lda: d, b: lw.wDown.pointer, ldb: c.ffn, c: w.dA.pointer, ldc: c.ffn)
+            ad?.backward(l, .ffnDown, dY: dOut, x: s.a.pointer, rows: T, dX: w.dA.pointer)
             c.activation.backward(dGate: w.dGate.pointer, dUp: w.dUp.pointer, dA: w.dA.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
             if let idx = slices.layers[l][.ffnGate], let gb = g[.ffnGate] {
                 rowSliceGradient(gb.pointer, dY: w.dGate.pointer, x: s.h2.pointer, rows: T, outDim: c.ffn, inDim: d, rowsOf: idx, scratch: w.gather.pointer)
@@ -142,6 +149,8 @@ extension Transformer {
             }
             BLAS.gemm(m: T, n: d, k: c.ffn, a: w.dGate.pointer, lda: c.ffn, b: lw.wGate.pointer, ldb: d, c: w.dH.pointer, ldc: d)
             BLAS.gemm(m: T, n: d, k: c.ffn, a: w.dUp.pointer, lda: c.ffn, b: lw.wUp.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
+            ad?.backward(l, .ffnGate, dY: w.dGate.pointer, x: s.h2.pointer, rows: T, dX: w.dH.pointer)
+            ad?.backward(l, .ffnUp, dY: w.dUp.pointer, x: s.h2.pointer, rows: T, dX: w.dH.pointer)
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xMid.pointer, weight: lw.ffnNorm.pointer, rstd: s.rstd2.pointer, rows: T, dim: d, accumulate: true)
 
             // Attention: xMid = xIn + post(attnOut)
@@ -154,6 +163,7 @@ extension Transformer {
                 columnSliceGradient(gb.pointer, dY: dOut, x: s.z.pointer, rows: T, outDim: d, inDim: c.qDim, cols: idx, scratch: w.gather.pointer)
             }
             BLAS.gemm(m: T, n: c.qDim, k: d, a: dOut, lda: d, b: lw.wo.pointer, ldb: c.qDim, c: w.dZ.pointer, ldc: c.qDim)
+            ad?.backward(l, .attnOutput, dY: dOut, x: s.z.pointer, rows: T, dX: w.dZ.pointer)
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.backward(dq: w.dQ.pointer, dk: w.dK.pointer, dv: w.dV.pointer, scratch: w.attnScratch.pointer,
                                dz: w.dZ.pointer, probs: s.probs.pointer, q: s.qR.pointer, k: s.kR.pointer, v: s.v.pointer, shape: shape)
@@ -174,6 +184,7 @@ extension Transformer {
             BLAS.gemm(m: T, n: d, k: c.qDim, a: w.dQ.pointer, lda: c.qDim, b: lw.wq.pointer, ldb: d, c: w.dH.pointer, ldc: d)
             BLAS.gemm(m: T, n: d, k: c.kvDim, a: w.dK.pointer, lda: c.kvDim, b: lw.wk.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
             BLAS.gemm(m: T, n: d, k: c.kvDim, a: w.dV.pointer, lda: c.kvDim, b: lw.wv.pointer, ldb: d, beta: 1, c: w.dH.pointer, ldc: d)
+            if let ad { for (t, dy) in [(TrainableTensor.attnQ, w.dQ), (.attnK, w.dK), (.attnV, w.dV)] { ad.backward(l, t, dY: dy.pointer, x: s.h1.pointer, rows: T, dX: w.dH.pointer) } }
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xIn.pointer, weight: lw.attnNorm.pointer, rstd: s.rstd1.pointer, rows: T, dim: d, accumulate: true)
         }
         return (nllSum, count)
