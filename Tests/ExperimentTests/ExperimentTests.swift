@@ -113,6 +113,21 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNil(Spread([7]).std, "one draw has no spread")
     }
 
+    /// Each arm's peak is its own: after a reset the peak no longer counts memory freed before it.
+    func testPeakMemoryResets() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/proc/self/clear_refs"), "Linux only")
+        let mb = 300
+        do {
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: mb << 20)
+            p.initialize(repeating: 1, count: mb << 20) // touched, so resident
+            defer { p.deallocate() }
+        }
+        let before = PeakMemory.megabytes()
+        XCTAssertTrue(PeakMemory.reset())
+        let after = PeakMemory.megabytes()
+        XCTAssertLessThan(after, before - Double(mb) / 2, "peak \(before) MB, after reset \(after) MB")
+    }
+
     func testStepsAreReusedOnlyWithTheirSettings() throws {
         let dir = try temp("steps")
         let file = dir.appendingPathComponent("steps.json")
