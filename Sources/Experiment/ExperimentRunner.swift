@@ -175,9 +175,9 @@ public struct ExperimentRunner {
                 + ["recipe sha256 " + SHA256Hasher.hex(Data(trainText.utf8)),
                    "neurons sha256 " + (try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: neuronFile)))]
             let outcomeFile = URL(fileURLWithPath: dir).appendingPathComponent("outcome.json")
-            let started = exists(dir + "/delta.safetensors") || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
+            let begun = exists(dir + "/delta.safetensors") || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
             var outcome: TrainOutcome?
-            if try steps.reuse(planned.directory, settings: settings, exists: started) && exists(dir + "/delta.safetensors") {
+            if try steps.reuse(planned.directory, settings: settings, exists: begun) && exists(dir + "/delta.safetensors") {
                 outcome = try? JSONDecoder().decode(TrainOutcome.self, from: Data(contentsOf: outcomeFile))
             } else {
                 try steps.record(planned.directory, settings: settings)
