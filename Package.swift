@@ -44,13 +44,17 @@ let package = Package(
         ]),
         // Perplexity and benchmarks per language, experiments.
         .target(name: "Evaluation", dependencies: ["Kernels", "Models", "Tokenizers", "Corpus", "Distributed"]),
+        // The enhancement experiment: recipe, arms, step reuse, report (Markdown, JSON, HTML).
+        .target(name: "Experiment", dependencies: [
+            "ModelIO", "Models", "Neurons", "Training", .product(name: "Yams", package: "Yams"),
+        ]),
         // Data root, data-set downloads, default model fetching.
         .target(name: "Store", dependencies: ["ModelIO", "CZstd"]),
 
         .executableTarget(
             name: "LangNeuronCLI",
             dependencies: [
-                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training", "Evaluation",
+                "Kernels", "ModelIO", "Tokenizers", "Models", "Corpus", "Store", "Neurons", "Training", "Evaluation", "Experiment",
                 "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -68,8 +72,9 @@ let package = Package(
         .testTarget(name: "NeuronsTests", dependencies: ["Neurons", "Models", "ModelIO", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "ModelIO", "Kernels", "Tokenizers", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["LangNeuronCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["LangNeuronCLI", "Experiment"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
+        .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "Training", "Neurons", "Models", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         // Seeded mutations of every file format through the commands' front doors (docs/fuzzing.md).
         .testTarget(name: "FuzzTests", dependencies: ["ModelIO", "Tokenizers", "Models", "Neurons", "Training", "Corpus"]),

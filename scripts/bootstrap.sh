@@ -16,7 +16,10 @@
 #    verify, atomic rename) and it is the tested Swift one. The hashes below must match
 #    Sources/Store/DefaultModel.swift.
 #
-# Usage: scripts/bootstrap.sh [--no-models]
+# 3. With --browser, Chromium (Debian `chromium`): the tests render the experiment's report.html
+#    with it (scripts/render-html.sh). scripts/test.sh asks for it; the demo does not need it.
+#
+# Usage: scripts/bootstrap.sh [--no-models] [--browser]
 set -euo pipefail
 
 # A relative LANGNEURON_MODELS means relative to where the script was started.
@@ -26,10 +29,12 @@ fi
 cd "$(dirname "$0")/.."
 
 fetch_models=1
+browser=0
 for arg in "$@"; do
     case "$arg" in
         --no-models) fetch_models=0 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --browser) browser=1 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "bootstrap: unknown option $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +48,9 @@ wanted=(libopenblas-dev libzstd-dev libbz2-dev libssl-dev xz-utils zstd openmpi-
 # Any working `python3 -m pip` will do (e.g. a pyenv one); only fall back to Debian's.
 if ! python3 -m pip --version >/dev/null 2>&1; then
     wanted+=(python3 python3-pip)
+fi
+if [ "$browser" -eq 1 ]; then
+    wanted+=(chromium fonts-dejavu-core)
 fi
 missing=()
 for pkg in "${wanted[@]}"; do

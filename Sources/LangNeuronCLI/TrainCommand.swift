@@ -33,6 +33,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let summary = try train()
+        if !summary.completed { throw ExitCode(130) }
+    }
+
+    /// Trains (or resumes), prints the summary, and returns it.
+    func train() throws -> RunSummary {
         let recipeURL: URL
         var extra = overrides
         if let dir = resume {
@@ -98,9 +104,12 @@ struct TrainCommand: ParsableCommand {
         trainer.log = { printError($0) }
         let progress = ProgressLine(everyOtherwise: 1)
         let started = Date()
+        // Not `trainer` itself: the trainer keeps this closure, and a cycle would keep the model
+        // alive after the run (an experiment trains several arms in one process).
+        let totalSteps = trainer.totalSteps
         trainer.onStep = { s, total in
             let elapsed = Date().timeIntervalSince(started)
-            let done = s.step - (trainer.totalSteps - total)
+            let done = s.step - (totalSteps - total)
             let eta = elapsed / Double(max(1, done)) * Double(total - s.step)
             let line = String(format: "step %d/%d  loss %.4f  lr %.2e  grad %.3f  %.0f tok/s  ETA %@",
                               s.step, total, s.loss, s.lr, s.gradNorm, s.tokensPerS, formatDuration(eta))
@@ -128,7 +137,7 @@ struct TrainCommand: ParsableCommand {
             delta        \(summary.deltaPath ?? "-")
             """)
         }
-        if !summary.completed { throw ExitCode(130) }
+        return summary
     }
 }
 

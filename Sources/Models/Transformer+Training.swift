@@ -78,9 +78,10 @@ extension Transformer {
     ///
     /// `targets[t]` is the token to predict at position t (−1: not predicted). Returns the summed NLL
     /// of predicted positions and their count. Gradients of `gradientScale · Σ nll` are *added* into
-    /// `grads` for the trainable slices only — no full weight gradient is ever formed.
+    /// `grads` for the trainable slices only — no full weight gradient is ever formed. With
+    /// `adapters`, their low-rank updates join the forward pass and their gradients are added too.
     public func lossAndGradients(tokens: [Int32], targets: [Int32], grads: SliceBuffers, gradientScale: Float,
-                                 workspace w: TrainingWorkspace) throws -> (nllSum: Double, count: Int) {
+                                 workspace w: TrainingWorkspace, adapters ad: LoRAAdapters? = nil) throws -> (nllSum: Double, count: Int) {
         let c = config, T = tokens.count, d = c.hidden
         guard T <= w.maxTokens else { throw ModelError.sequenceTooLong(length: T, limit: w.maxTokens) }
         guard targets.count == T else { throw ModelError.invalidConfig(path: "", field: "targets", reason: "must have one entry per token") }
@@ -95,7 +96,7 @@ extension Transformer {
         try embed(tokens, into: x)
         for l in 0..<c.layers {
             if w.recompute { w.residuals[l].pointer.update(from: x, count: T * d) }
-            forwardLayer(l, x: x, saved: w.savedFor(l), rows: T, scratch: w.dH.pointer)
+            forwardLayer(l, x: x, saved: w.savedFor(l), rows: T, scratch: w.dH.pointer, adapters: ad)
         }
         w.xFinal.pointer.update(from: x, count: T * d)
         RMSNorm.forward(y: w.hF.pointer, rstd: w.rstdF.pointer, x: x, weight: weights.outputNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
@@ -125,7 +126,7 @@ extension Transformer {
             if w.recompute && l != c.layers - 1 {
                 // Rebuild this block's saved activations from its input (dT and dH are free here).
                 w.dT.pointer.update(from: w.residuals[l].pointer, count: T * d)
-                forwardLayer(l, x: w.dT.pointer, saved: s, rows: T, scratch: w.dH.pointer)
+                forwardLayer(l, x: w.dT.pointer, saved: s, rows: T, scratch: w.dH.pointer, adapters: ad)
             }
             let g = grads.buffers[l]
             // FFN: x_out = xMid + post(ffnOut)
@@ -139,6 +140,7 @@ extension Transformer {
             }
             // dA = dOut · W_down  ([T, d] × [d, f])
             lw.wDown.backward(w.dA.pointer, dOut, m: T)
+            ad?.backward(l, .ffnDown, dY: dOut, x: s.a.pointer, rows: T, dX: w.dA.pointer)
             c.activation.backward(dGate: w.dGate.pointer, dUp: w.dUp.pointer, dA: w.dA.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
             if let idx = slices.layers[l][.ffnGate], let gb = g[.ffnGate] {
                 rowSliceGradient(gb.pointer, dY: w.dGate.pointer, x: s.h2.pointer, rows: T, outDim: c.ffn, inDim: d, rowsOf: idx, scratch: w.gather.pointer)
@@ -148,6 +150,8 @@ extension Transformer {
             }
             lw.wGate.backward(w.dH.pointer, w.dGate.pointer, m: T)
             lw.wUp.backward(w.dH.pointer, w.dUp.pointer, m: T, accumulate: true)
+            ad?.backward(l, .ffnGate, dY: w.dGate.pointer, x: s.h2.pointer, rows: T, dX: w.dH.pointer)
+            ad?.backward(l, .ffnUp, dY: w.dUp.pointer, x: s.h2.pointer, rows: T, dX: w.dH.pointer)
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xMid.pointer, weight: lw.ffnNorm.pointer, rstd: s.rstd2.pointer, rows: T, dim: d, accumulate: true)
 
             // Attention: xMid = xIn + post(attnOut)
@@ -160,6 +164,7 @@ extension Transformer {
                 columnSliceGradient(gb.pointer, dY: dOut, x: s.z.pointer, rows: T, outDim: d, inDim: c.qDim, cols: idx, scratch: w.gather.pointer)
             }
             lw.wo.backward(w.dZ.pointer, dOut, m: T)
+            ad?.backward(l, .attnOutput, dY: dOut, x: s.z.pointer, rows: T, dX: w.dZ.pointer)
             let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
             Attention.backward(dq: w.dQ.pointer, dk: w.dK.pointer, dv: w.dV.pointer, scratch: w.attnScratch.pointer,
                                dz: w.dZ.pointer, probs: s.probs.pointer, q: s.qR.pointer, k: s.kR.pointer, v: s.v.pointer, shape: shape)
@@ -180,6 +185,7 @@ extension Transformer {
             lw.wq.backward(w.dH.pointer, w.dQ.pointer, m: T)
             lw.wk.backward(w.dH.pointer, w.dK.pointer, m: T, accumulate: true)
             lw.wv.backward(w.dH.pointer, w.dV.pointer, m: T, accumulate: true)
+            if let ad { for (t, dy) in [(TrainableTensor.attnQ, w.dQ), (.attnK, w.dK), (.attnV, w.dV)] { ad.backward(l, t, dY: dy.pointer, x: s.h1.pointer, rows: T, dX: w.dH.pointer) } }
             RMSNorm.backward(dx: dX, dy: w.dH.pointer, x: s.xIn.pointer, weight: lw.attnNorm.pointer, rstd: s.rstd1.pointer, rows: T, dim: d, accumulate: true)
         }
         return (nllSum, count)
@@ -189,7 +195,7 @@ extension Transformer {
     /// block's input to its output, and `s` receives everything the backward pass reads.
     /// `scratch` is `[T, hidden]`.
     func forwardLayer(_ l: Int, x: UnsafeMutablePointer<Float>, saved s: TrainingWorkspace.Saved, rows T: Int,
-                      scratch: UnsafeMutablePointer<Float>) {
+                      scratch: UnsafeMutablePointer<Float>, adapters ad: LoRAAdapters? = nil) {
         let c = config, d = c.hidden, lw = weights.layers[l]
         s.xIn.pointer.update(from: x, count: T * d)
         RMSNorm.forward(y: s.h1.pointer, rstd: s.rstd1.pointer, x: x, weight: lw.attnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
@@ -197,6 +203,7 @@ extension Transformer {
         lw.wq.forward(q, s.h1.pointer, m: T)
         lw.wk.forward(k, s.h1.pointer, m: T)
         lw.wv.forward(v, s.h1.pointer, m: T)
+        if let ad { for (t, y) in [(TrainableTensor.attnQ, q), (.attnK, k), (.attnV, v)] { ad.forward(l, t, y: y, x: s.h1.pointer, rows: T) } }
         if let b = lw.qBias { addRowBias(q, b.pointer, rows: T, dim: c.qDim) }
         if let b = lw.kBias { addRowBias(k, b.pointer, rows: T, dim: c.kvDim) }
         if let b = lw.vBias { addRowBias(v, b.pointer, rows: T, dim: c.kvDim) }
@@ -212,13 +219,17 @@ extension Transformer {
         let shape = attentionShape(layer: l, queries: T, keys: T, firstPosition: 0)
         Attention.forward(z: s.z.pointer, probs: s.probs.pointer, q: q, k: k, v: v, shape: shape)
         lw.wo.forward(s.attnOut.pointer, s.z.pointer, m: T)
+        ad?.forward(l, .attnOutput, y: s.attnOut.pointer, x: s.z.pointer, rows: T)
         addToResidual(x, s.attnOut.pointer, postNorm: lw.postAttentionNorm, rstd: s.rstdPA.pointer, scratch: scratch, rows: T)
         s.xMid.pointer.update(from: x, count: T * d)
         RMSNorm.forward(y: s.h2.pointer, rstd: s.rstd2.pointer, x: x, weight: lw.ffnNorm.pointer, rows: T, dim: d, eps: c.rmsEpsilon)
         lw.wGate.forward(s.gate.pointer, s.h2.pointer, m: T)
         lw.wUp.forward(s.up.pointer, s.h2.pointer, m: T)
+        ad?.forward(l, .ffnGate, y: s.gate.pointer, x: s.h2.pointer, rows: T)
+        ad?.forward(l, .ffnUp, y: s.up.pointer, x: s.h2.pointer, rows: T)
         c.activation.forward(a: s.a.pointer, gate: s.gate.pointer, up: s.up.pointer, count: T * c.ffn)
         lw.wDown.forward(s.ffnOut.pointer, s.a.pointer, m: T)
+        ad?.forward(l, .ffnDown, y: s.ffnOut.pointer, x: s.a.pointer, rows: T)
         addToResidual(x, s.ffnOut.pointer, postNorm: lw.postFFNNorm, rstd: s.rstdPF.pointer, scratch: scratch, rows: T)
     }
 

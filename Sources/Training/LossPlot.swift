@@ -10,7 +10,7 @@ public enum LossPlot {
     /// Several runs' losses on one plot (the learning rate of the first), e.g. the two arms of an experiment.
     public static func svg(series: [(name: String, history: [StepMetrics])], title: String) -> String {
         let history = series.first?.history ?? []
-        let colors = ["#0057b8", "#2a9d3a", "#b8002e", "#7a3db8"]
+        let colors = ["#0057b8", "#2a9d3a", "#b8002e", "#7a3db8", "#e0a030", "#555555", "#17becf", "#8c564b"]
         let w = 640.0, h = 360.0, left = 56.0, right = 56.0, top = 36.0, bottom = 44.0
         let pw = w - left - right, ph = h - top - bottom
         guard let first = history.first, let last = history.last else {

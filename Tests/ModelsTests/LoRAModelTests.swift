@@ -1,0 +1,79 @@
+import Foundation
+import Kernels
+@testable import Models
+import XCTest
+
+/// LoRA adapters inside the training pass of tiny random models: gradients of A and B against
+/// central finite differences of the loss (float32, step 1e-2, relative L2 within 2e-2 per matrix,
+/// as the slice gradients are checked), the PEFT start (B = 0) leaves the loss unchanged, and the
+/// adapters merged into the weights give the adapted loss.
+final class LoRAModelTests: XCTestCase {
+    let tensors = TrainableTensor.allCases
+
+    func setUp(_ arch: Architecture, format: WeightFormat) throws -> (Transformer, LoRAAdapters, [Int32], [Int32], TrainingWorkspace) {
+        let c = RandomModels.config(arch, format: format)
+        let m = try RandomModels.model(c, seed: 11)
+        var rng = SplitMix64(seed: 5)
+        let tokens = (0..<10).map { _ in Int32(rng.next() % 40) }
+        let ad = LoRAAdapters(config: c, tensors: tensors, rank: 2, alpha: 4, seed: 9)
+        // B is zero at the start (PEFT); a trained B is not, and its terms are what is checked.
+        for l in 0..<c.layers { for t in tensors { let b = ad.b[l][t]!; for i in 0..<b.count { b[i] = Float(Int(rng.next() % 2001) - 1000) / 4000 } } }
+        return (m, ad, Array(tokens.dropLast()), Array(tokens.dropFirst()), TrainingWorkspace(config: c, maxTokens: tokens.count - 1))
+    }
+
+    func meanLoss(_ m: Transformer, _ ad: LoRAAdapters?, _ x: [Int32], _ y: [Int32], _ ws: TrainingWorkspace) throws -> Double {
+        let g = SliceBuffers(slices: TrainableSlices(layers: m.config.layers), config: m.config)
+        let (s, n) = try m.lossAndGradients(tokens: x, targets: y, grads: g, gradientScale: 1, workspace: ws, adapters: ad)
+        return s / Double(n)
+    }
+
+    func check(_ arch: Architecture, format: WeightFormat) throws {
+        let (m, ad, x, y, ws) = try setUp(arch, format: format)
+        let c = m.config
+        ad.zeroGradients()
+        let g = SliceBuffers(slices: TrainableSlices(layers: c.layers), config: c)
+        _ = try m.lossAndGradients(tokens: x, targets: y, grads: g, gradientScale: 1 / Float(y.count), workspace: ws, adapters: ad)
+        let analytic = (a: ad.dA.map { $0.mapValues(\.array) }, b: ad.dB.map { $0.mapValues(\.array) })
+        let eps: Float = 1e-2
+        for l in 0..<c.layers {
+            for t in tensors {
+                for (name, values, grad) in [("A", ad.a[l][t]!, analytic.a[l][t]!), ("B", ad.b[l][t]!, analytic.b[l][t]!)] {
+                    var num = 0.0, den = 0.0
+                    for i in stride(from: 0, to: values.count, by: 3) {
+                        let orig = values[i]
+                        values[i] = orig + eps; let fp = try meanLoss(m, ad, x, y, ws)
+                        values[i] = orig - eps; let fm = try meanLoss(m, ad, x, y, ws)
+                        values[i] = orig
+                        let fd = (fp - fm) / (2 * Double(eps))
+                        num += (fd - Double(grad[i])) * (fd - Double(grad[i])); den += fd * fd
+                    }
+                    XCTAssertGreaterThan(den, 0, "\(arch) layer \(l) \(t.rawValue) \(name): the gradient is not trivially zero")
+                    XCTAssertLessThan((num / max(den, 1e-20)).squareRoot(), 2e-2, "\(arch) \(format) layer \(l) \(t.rawValue) \(name)")
+                }
+            }
+        }
+    }
+
+    func testLlamaGGUF() throws { try check(.llama, format: .gguf) }
+    func testQwen3() throws { try check(.qwen3, format: .huggingFace) }
+    func testGemma3HF() throws { try check(.gemma3, format: .huggingFace) }
+
+    func testZeroBLeavesTheLossAndMergingGivesTheAdaptedLoss() throws {
+        let (m, ad, x, y, ws) = try setUp(.qwen2, format: .huggingFace)
+        let c = m.config
+        let base = try meanLoss(m, nil, x, y, ws)
+        let fresh = LoRAAdapters(config: c, tensors: tensors, rank: 2, alpha: 4, seed: 9)
+        XCTAssertEqual(try meanLoss(m, fresh, x, y, ws), base, accuracy: 1e-6, "PEFT start: B = 0")
+        let adapted = try meanLoss(m, ad, x, y, ws)
+        XCTAssertGreaterThan(abs(adapted - base), 1e-3, "the random B changes the loss")
+        for l in 0..<c.layers {
+            for t in tensors {
+                let d = LoRAAdapters.dims(t, c)
+                LoRA.merge(LoRAShape(inDim: d.inDim, outDim: d.outDim, rank: 2, alpha: 4), into: UnsafeMutablePointer(mutating: m.weights.layers[l].projection(t).weight.floats!),
+                           a: ad.a[l][t]!.pointer, b: ad.b[l][t]!.pointer)
+            }
+        }
+        XCTAssertEqual(try meanLoss(m, nil, x, y, ws), adapted, accuracy: 1e-5) // float32 rounding of the merged weights
+        XCTAssertEqual(ad.parameterCount, LoRAAdapters.parametersPerRank(tensors, c) * 2)
+    }
+}
