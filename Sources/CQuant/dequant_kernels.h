@@ -10,19 +10,19 @@
 
 ATTR static inline float FN(h2f)(const uint8_t *p) { return HALF_TO_FLOAT((uint16_t)(p[0] | (p[1] << 8))); }
 
-ATTR static void FN(dq_f32)(const uint8_t *x, float *y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
+ATTR static void FN(dq_f32)(const uint8_t *restrict x, float *restrict y, int64_t n) { memcpy(y, x, (size_t)n * 4); }
 
-ATTR static void FN(dq_f16)(const uint8_t *x, float *y, int64_t n) {
+ATTR static void FN(dq_f16)(const uint8_t *restrict x, float *restrict y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = HALF_TO_FLOAT((uint16_t)(x[2 * i] | (x[2 * i + 1] << 8)));
 }
 
-ATTR static void FN(dq_bf16)(const uint8_t *x, float *y, int64_t n) {
+ATTR static void FN(dq_bf16)(const uint8_t *restrict x, float *restrict y, int64_t n) {
     const uint16_t *s = (const uint16_t *)x; // little-endian host; unaligned access is fine on x86/arm64
     uint32_t *o = (uint32_t *)y;
     for (int64_t i = 0; i < n; i++) { uint16_t v; memcpy(&v, s + i, 2); o[i] = (uint32_t)v << 16; }
 }
 
-ATTR static void FN(dq_q8_0)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q8_0)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 34;
         const float d = FN(h2f)(blk);
@@ -32,33 +32,29 @@ ATTR static void FN(dq_q8_0)(const uint8_t *x, float *y, int64_t blocks) {
     }
 }
 
-ATTR static void FN(dq_q4_0)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q4_0)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 18;
         const float d = FN(h2f)(blk);
         const uint8_t *qs = blk + 2;
         float *o = y + b * 32;
-        for (int j = 0; j < 16; j++) {
-            o[j] = (float)((int)(qs[j] & 0x0F) - 8) * d;
-            o[j + 16] = (float)((int)(qs[j] >> 4) - 8) * d;
-        }
+        for (int j = 0; j < 16; j++) o[j] = (float)((int)(qs[j] & 0x0F) - 8) * d;
+        for (int j = 0; j < 16; j++) o[j + 16] = (float)((int)(qs[j] >> 4) - 8) * d;
     }
 }
 
-ATTR static void FN(dq_q4_1)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q4_1)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 20;
         const float d = FN(h2f)(blk), m = FN(h2f)(blk + 2);
         const uint8_t *qs = blk + 4;
         float *o = y + b * 32;
-        for (int j = 0; j < 16; j++) {
-            o[j] = (float)(qs[j] & 0x0F) * d + m;
-            o[j + 16] = (float)(qs[j] >> 4) * d + m;
-        }
+        for (int j = 0; j < 16; j++) o[j] = (float)(qs[j] & 0x0F) * d + m;
+        for (int j = 0; j < 16; j++) o[j + 16] = (float)(qs[j] >> 4) * d + m;
     }
 }
 
-ATTR static void FN(dq_q5_0)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q5_0)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 22;
         const float d = FN(h2f)(blk);
@@ -75,7 +71,7 @@ ATTR static void FN(dq_q5_0)(const uint8_t *x, float *y, int64_t blocks) {
     }
 }
 
-ATTR static void FN(dq_q5_1)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q5_1)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 24;
         const float d = FN(h2f)(blk), m = FN(h2f)(blk + 2);
@@ -92,7 +88,7 @@ ATTR static void FN(dq_q5_1)(const uint8_t *x, float *y, int64_t blocks) {
     }
 }
 
-ATTR static void FN(dq_q2_K)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q2_K)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 84;
         const uint8_t *sc = blk;
@@ -121,7 +117,7 @@ ATTR static inline int32_t FN(q3_scale)(int k, const uint8_t *s) {
     return (int32_t)(low | (high << 4)) - 32;
 }
 
-ATTR static void FN(dq_q3_K)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q3_K)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 110;
         const uint8_t *hm = blk, *s = blk + 96;
@@ -156,7 +152,7 @@ ATTR static inline void FN(scale_min_k4)(int j, const uint8_t *q, uint8_t *sc, u
     }
 }
 
-ATTR static void FN(dq_q4_K)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q4_K)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 144;
         const float d = FN(h2f)(blk), dmin = FN(h2f)(blk + 2);
@@ -175,7 +171,7 @@ ATTR static void FN(dq_q4_K)(const uint8_t *x, float *y, int64_t blocks) {
     }
 }
 
-ATTR static void FN(dq_q5_K)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q5_K)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 176;
         const float d = FN(h2f)(blk), dmin = FN(h2f)(blk + 2);
@@ -195,7 +191,7 @@ ATTR static void FN(dq_q5_K)(const uint8_t *x, float *y, int64_t blocks) {
     }
 }
 
-ATTR static void FN(dq_q6_K)(const uint8_t *x, float *y, int64_t blocks) {
+ATTR static void FN(dq_q6_K)(const uint8_t *restrict x, float *restrict y, int64_t blocks) {
     for (int64_t b = 0; b < blocks; b++) {
         const uint8_t *blk = x + b * 210;
         const uint8_t *ql = blk, *qh = blk + 128;
@@ -227,8 +223,13 @@ ATTR static void FN(dequant_any)(uint32_t type, const uint8_t *x, float *y, int6
     case 1: FN(dq_f16)(x, y, n); break;
     case 30: FN(dq_bf16)(x, y, n); break;
     case 8: FN(dq_q8_0)(x, y, n / 32); break;
+#ifdef LNQ_AVX2_Q4
+    case 2: dq_q4_x_avx2(x, y, n / 32, 0); break;
+    case 3: dq_q4_x_avx2(x, y, n / 32, 1); break;
+#else
     case 2: FN(dq_q4_0)(x, y, n / 32); break;
     case 3: FN(dq_q4_1)(x, y, n / 32); break;
+#endif
     case 6: FN(dq_q5_0)(x, y, n / 32); break;
     case 7: FN(dq_q5_1)(x, y, n / 32); break;
     case 10: FN(dq_q2_K)(x, y, n / 256); break;
