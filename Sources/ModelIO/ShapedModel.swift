@@ -33,9 +33,10 @@ public struct ShapedModel {
         return 2 * vocabulary * hidden + hidden + layers * (attn + 3 * hidden * ffn + 2 * hidden)
     }
 
-    /// Writes the model with matrices of `type` (norms F32; the embedding and head too when
-    /// `type` is a K-quant and the hidden size is not a multiple of 256). Deterministic for a seed.
-    public func write(to url: URL, type: GGMLType, seed: UInt64 = 1, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    /// Writes the model with matrices of `type` (norms F32), drawing random data from `rng`
+    /// (deterministic for a seeded generator).
+    public func write<G: RandomNumberGenerator>(to url: URL, type: GGMLType, rng: inout G,
+                                                progress: (Int, Int) -> Void = { _, _ in }) throws {
         let per = type.blockLayout.elements
         guard hidden % per == 0, ffn % per == 0, hidden % heads == 0, heads % kvHeads == 0 else {
             throw ModelIOError.writeFailed(path: url.path, reason: "shape \(name) does not fit \(type) blocks of \(per)")
@@ -99,7 +100,6 @@ public struct ShapedModel {
             ("tokenizer.ggml.eos_token_id", .uint32(2)),
             ("tokenizer.ggml.unknown_token_id", .uint32(0)),
         ]
-        var rng = SplitMix64Generator(seed: seed)
         let total = tensors.count
         try GGUFWriter.write(metadata: metadata, tensors: tensors.map { t in
             GGUFWriter.NewTensor(name: t.name, ggufDims: t.dims, type: t.type)
@@ -114,20 +114,6 @@ public struct ShapedModel {
             }
             progress(index + 1, total)
         }
-    }
-}
-
-/// SplitMix64, the project's seeded generator (Models has its own copy for sampling; this one
-/// keeps ModelIO free of that dependency).
-public struct SplitMix64Generator: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
