@@ -44,14 +44,15 @@ def check(model, what, ok, detail):
     log(f"  {'ok  ' if ok else 'FAIL'} {what}: {detail}")
 
 
-def run(cmd, capture=True):
+def run(cmd, stderr=False):
+    """Runs a command, failing on a non-zero exit; returns its stdout (with stderr after it if asked)."""
     cmd = [str(c) for c in cmd]
     log("  + " + " ".join(cmd))
     p = subprocess.run(cmd, text=True, capture_output=True)
     if p.returncode != 0:
         sys.stderr.write(p.stdout[-4000:] + p.stderr[-4000:])
         raise SystemExit(f"command failed ({p.returncode}): {' '.join(cmd)}")
-    return p.stdout
+    return p.stdout + (p.stderr if stderr else "")
 
 
 def sentences(rng, n):
@@ -172,10 +173,10 @@ def roundtrip(model, label, factors, expected):
 
 
 def llama_ppl(bin_dir, model_path, text, lora=None):
-    cmd = [Path(bin_dir) / "llama-perplexity", "-m", model_path, "-f", text, "-c", "128", "-b", "128", "--chunks", "8", "-t", "2"]
+    cmd = [Path(bin_dir) / "llama-perplexity", "-m", model_path, "-f", text, "-c", "128", "-b", "128", "--chunks", "4", "-t", "2"]
     if lora:
         cmd += ["--lora", lora]
-    out = run(cmd)
+    out = run(cmd, stderr=True)  # llama.cpp logs the estimate on stderr
     m = re.search(r"Final estimate: PPL = ([0-9.]+)", out)
     if not m:
         raise SystemExit("llama-perplexity printed no final estimate")
@@ -320,14 +321,28 @@ checkpoint_every: 100
             check(name, "GGUF LoRA metadata", r.fields["general.type"].contents() == "adapter" and r.fields["adapter.type"].contents() == "lora"
                   and "adapter.lora.alpha" not in r.fields, "general.type adapter, adapter.type lora, no alpha")
             if args.llama_bin:
+                # The merged GGUF holds every touched tensor as F32, the base the quantised one, whose
+                # products llama.cpp computes with activations quantised to 8 bits: that alone moves the
+                # perplexity (base vs merged-at-scale-0, printed below). The exactness check therefore puts
+                # the adapter on the scale-0 merge, whose tensors are the merged ones less ΔW.
+                run([ln, "merge", path, f"{delta}:0", "-o", w / "merged0.gguf"])
                 p_base = llama_ppl(args.llama_bin, path, long_text)
-                p_lora = llama_ppl(args.llama_bin, path, long_text, lora=w / "adapter.gguf")
+                p_zero = llama_ppl(args.llama_bin, w / "merged0.gguf", long_text)
                 p_merged = llama_ppl(args.llama_bin, w / "merged.gguf", long_text)
+                p_lora0 = llama_ppl(args.llama_bin, w / "merged0.gguf", long_text, lora=w / "adapter.gguf")
+                p_lora = llama_ppl(args.llama_bin, path, long_text, lora=w / "adapter.gguf")
+                rel = abs(p_lora0 - p_merged) / p_merged
+                check(name, "llama.cpp F32 base --lora = merged GGUF", rel <= 1e-3,
+                      f"PPL {p_lora0:.4f} vs {p_merged:.4f}, relative {rel:.1e} (tolerance 1e-3)")
+                quant = abs(p_zero - p_base) / p_base
                 rel = abs(p_lora - p_merged) / p_merged
-                check(name, "llama.cpp base --lora = merged GGUF", rel <= 1e-3,
-                      f"PPL {p_lora:.4f} vs {p_merged:.4f}, relative {rel:.1e} (tolerance 1e-3)")
+                check(name, "llama.cpp quantised base --lora = merged GGUF", rel <= 1e-3 + 3 * quant,
+                      f"PPL {p_lora:.4f} vs {p_merged:.4f}, relative {rel:.1e} (tolerance 1e-3 + 3 × {quant:.1e}, the relative "
+                      f"change of the base alone when its touched tensors are F32: {p_base:.4f} → {p_zero:.4f})")
                 moved = abs(p_lora - p_base) / p_base
-                check(name, "llama.cpp --lora differs from base", moved > 1e-3, f"PPL {p_lora:.4f} vs base {p_base:.4f} (relative {moved:.1e} > 1e-3)")
+                check(name, "llama.cpp --lora differs from base", moved > 1e-2, f"PPL {p_lora:.4f} vs base {p_base:.4f} (relative {moved:.1e} > 1e-2)")
+                for f in ["merged0.gguf"]:
+                    (w / f).unlink()
         sizes[name] = sz
         log(f"  sizes (bytes): {sz}; {time.time() - t0:.0f} s")
 

@@ -2,7 +2,7 @@
 # Checks `langneuron export` adapters with the tools that load them: PEFT on transformers, llama.cpp
 # (`llama-perplexity --lora`) and mlx-lm (scripts/interop.py says what is compared, with tolerances).
 # Sets up what it needs on a fresh Debian machine and caches it under .interop/ (git-ignored):
-#   .interop/venv        Python: torch (CPU use only), transformers, peft, safetensors, gguf, mlx-lm
+#   .interop/venv        Python: torch, transformers, peft, safetensors, gguf, mlx-lm (about 6 GB)
 #   .interop/llama.cpp   llama.cpp from the llama-cpp-python sdist on PyPI (its vendored source), built
 #                        with cmake from Debian: about 8 minutes on 2 cores the first time
 # Set LANGNEURON_LLAMA_CPP_BIN to a directory holding llama-perplexity to use an existing build.
@@ -24,8 +24,7 @@ apt_install() {
     else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; fi
 }
 
-# Python environment. torch is installed without its CUDA dependencies (several GB that a CPU run
-# never loads); the packages that need torch are installed without dependencies for the same reason.
+# Python environment (PyPI's torch wheel brings CUDA libraries, about 4 GB, which torch needs to import).
 venv="$cache/venv"
 py="$venv/bin/python"
 if [ ! -f "$venv/.complete" ]; then
@@ -33,9 +32,7 @@ if [ ! -f "$venv/.complete" ]; then
     rm -rf "$venv"
     python3 -m venv "$venv"
     pip=("$venv/bin/pip" install -q --disable-pip-version-check)
-    "${pip[@]}" --no-deps torch==2.15.0 peft==0.21.2 accelerate==1.15.0
-    "${pip[@]}" filelock fsspec jinja2 networkx sympy typing-extensions psutil \
-        numpy==2.4.6 safetensors==0.8.0 gguf==0.19.0 transformers==5.24.0 sentencepiece
+    "${pip[@]}" torch==2.15.0 peft==0.21.2 transformers==5.24.0 numpy==2.4.6 safetensors==0.8.0 gguf==0.19.0 sentencepiece
     # mlx-lm's own loader where mlx installs (it has Linux CPU wheels); otherwise a format check.
     "${pip[@]}" "mlx[cpu]==0.32.4" mlx-lm==0.32.2 || echo "mlx-lm did not install: mlx adapters get the format check only"
     touch "$venv/.complete"
