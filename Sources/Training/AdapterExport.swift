@@ -59,12 +59,13 @@ public enum AdapterExport {
         if let p = padRank, p < 1 {
             throw TrainingError.adapterExport(path: path, reason: "--pad-rank must be at least 1, got \(p)")
         }
+        if let p = padRank, let worst = delta.entries.max(by: { $0.indices.count < $1.indices.count }), worst.indices.count > p {
+            let n = worst.indices.count
+            throw TrainingError.adapterExport(path: path, reason: "'\(worst.tensorName)' trains \(n) \(worst.tensor.isColumnSlice ? "columns" : "rows"), more than --pad-rank \(p); pass --pad-rank \(n) or larger (vLLM accepts 8, 16, 32, 64, 128, 256, 320, 512)")
+        }
         var out = [LoRAFactors]()
         for e in delta.entries.sorted(by: { ($0.layer, $0.tensor) < ($1.layer, $1.tensor) }) {
             let n = e.indices.count
-            if let p = padRank, n > p {
-                throw TrainingError.adapterExport(path: path, reason: "'\(e.tensorName)' trains \(n) \(e.tensor.isColumnSlice ? "columns" : "rows"), more than --pad-rank \(p); pass --pad-rank \(n) or larger (vLLM accepts 8, 16, 32, 64, 128, 256, 320, 512)")
-            }
             let r = padRank ?? n
             let d = e.tensor.sliceLength(c)
             let units = e.tensor.unitCount(c)

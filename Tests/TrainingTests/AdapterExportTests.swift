@@ -154,6 +154,16 @@ final class AdapterExportTests: XCTestCase {
         XCTAssertThrowsError(try AdapterExport.factors(delta: delta(c), config: c, target: .gguf, padRank: 0, path: "d"))
     }
 
+    func testDeltaForAnotherBaseIsRefused() throws {
+        let c = try config("llama")
+        let url = tmp.appendingPathComponent("d.safetensors")
+        try delta(c).write(to: url)
+        XCTAssertThrowsError(try DeltaFile.read(url: url, config: c, fingerprint: "another")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("made for base model fp"), e.localizedDescription)
+        }
+        XCTAssertEqual(try DeltaFile.read(url: url, config: c, fingerprint: "fp").entries.count, 14)
+    }
+
     /// The permutation done literally as convert_hf_to_gguf's numpy code:
     /// `w.reshape(n_head, 2, D/2, in).swapaxes(1, 2).reshape(out, in)`, on row indices.
     func ggufRowsFromHF(heads: Int, headDim: Int) -> [Int] {
