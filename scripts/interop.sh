@@ -66,7 +66,7 @@ fi
 
 shared="${LANGNEURON_SHARED:-$root/../shared}"
 models="${LANGNEURON_MODELS:-$root/checkpoints/base}"
-work="$root/checkpoints/interop"
+work="${LANGNEURON_INTEROP_WORK:-$root/checkpoints/interop}"   # cleared first
 rm -rf "$work"
 status=0
 "$py" scripts/interop.py --langneuron "$ln" --work "$work" --shared "$shared" --models-dir "$models" \
