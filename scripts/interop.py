@@ -5,8 +5,10 @@ For each model (the tiny Hugging Face checkpoints of ../shared/reference/tiny an
 GGUF models) it trains a small delta with `langneuron train`, then:
   * PEFT: `PeftModel.from_pretrained` on the transformers model gives the per-token NLL of
     `langneuron score --delta` (tolerance 1e-4 tiny, 1e-3 GGUF), with and without --pad-rank;
-  * llama.cpp (GGUF models): `llama-perplexity --lora ADAPTER` on the base gives the perplexity of
-    the merged GGUF (`langneuron merge`), relative tolerance 1e-3, and differs from the base's;
+  * llama.cpp (GGUF models): `llama-perplexity --lora ADAPTER` gives the perplexity of the merged
+    GGUF (`langneuron merge`), relative tolerance 1e-3, on the base merged at scale 0 (the same
+    tensors in F32, as in the merged file); on the quantised base with a tolerance widened by how
+    much F32 tensors alone move the base; and it differs from the base's;
   * mlx-lm: its own loader with the adapter gives the NLL (tolerance 1e-4) where mlx-lm runs and
     the base is a Hugging Face directory; otherwise the files are read back and B·A rebuilt
     against the delta (exact up to float32 rounding of a sum with one non-zero term: 0).

@@ -4,7 +4,8 @@
 # Sets up what it needs on a fresh Debian machine and caches it under .interop/ (git-ignored):
 #   .interop/venv        Python: torch, transformers, peft, safetensors, gguf, mlx-lm (about 6 GB)
 #   .interop/llama.cpp   llama.cpp from the llama-cpp-python sdist on PyPI (its vendored source), built
-#                        with cmake from Debian: about 8 minutes on 2 cores the first time
+#                        with cmake from Debian: 8 minutes or more on 2 cores the first time (33 minutes
+#                        measured on a machine shared with four other builds)
 # Set LANGNEURON_LLAMA_CPP_BIN to a directory holding llama-perplexity to use an existing build.
 # Arguments go to interop.py, e.g. scripts/interop.sh --only tiny-llama,smollm2-135m
 set -euo pipefail
@@ -59,8 +60,10 @@ if [ -z "$bin" ]; then
         fi
         echo "building llama.cpp (llama-perplexity) in $build"
         cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=ON \
-            -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >"$cache/llama.cpp/cmake.log"
-        cmake --build "$build" -j"$(nproc)" --target llama-perplexity >"$cache/llama.cpp/build.log"
+            -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF \
+            >"$cache/llama.cpp/cmake.log" 2>&1 || { tail -20 "$cache/llama.cpp/cmake.log"; exit 1; }
+        cmake --build "$build" -j"$(nproc)" --target llama-perplexity >"$cache/llama.cpp/build.log" 2>&1 \
+            || { tail -40 "$cache/llama.cpp/build.log"; exit 1; }
     fi
 fi
 
