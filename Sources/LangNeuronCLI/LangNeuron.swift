@@ -18,6 +18,7 @@ struct LangNeuron: ParsableCommand {
             GenerateCommand.self,
             TrainCommand.self,
             MergeCommand.self,
+            ExportCommand.self,
             EvalCommand.self,
             ExperimentCommand.self,
             BenchCommand.self,

@@ -11,6 +11,7 @@ public enum TrainingError: LocalizedError {
     case delta(path: String, reason: String)
     case fingerprintMismatch(path: String, expected: String, found: String)
     case interrupted(step: Int, checkpoint: String)
+    case adapterExport(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -30,6 +31,8 @@ public enum TrainingError: LocalizedError {
             return "\(path): made for base model \(expected), but this model is \(found). Use the base model the file was made for."
         case let .interrupted(step, checkpoint):
             return "interrupted at step \(step); state saved to \(checkpoint). Resume with: langneuron train --resume <run dir>"
+        case let .adapterExport(path, reason):
+            return "\(path): cannot export the adapter: \(reason)."
         }
     }
 }
