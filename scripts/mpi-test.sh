@@ -139,6 +139,8 @@ output: $1
 detect: {corpus: wiki-vi, documents: 6, max_tokens: 64, top_k_attn: 4, top_k_ffn: 16, consistency: 0.5, exclude_english: {corpus: plnd-en, documents: 6}}
 train: $work/recipe.yaml
 train_overrides: [epochs=2]
+arms: [language, random]
+random_draws: 1
 random_seed: 1
 evaluate: {languages: [vi, en], tasks: [ppl], documents: 6, max_tokens: 64}
 EOF
@@ -149,7 +151,7 @@ exp_recipe exp-two > exp-two.yaml
 "${MPI[@]}" "$B" experiment exp-two.yaml >/dev/null 2>&1
 cmp exp-one/neurons-vi.json exp-two/neurons-vi.json
 cmp_ delta exp-one/language/delta.safetensors exp-two/language/delta.safetensors 1e-5
-cmp_ delta exp-one/random/delta.safetensors exp-two/random/delta.safetensors 1e-5
+cmp_ delta exp-one/random-1/delta.safetensors exp-two/random-1/delta.safetensors 1e-5
 cmp_ eval exp-one/report.json exp-two/report.json 1e-5
 ok "experiment: 2 ranks give the same neuron set, deltas and table"
 
