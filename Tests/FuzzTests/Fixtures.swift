@@ -1,5 +1,6 @@
 import Foundation
 import ModelIO
+import Models
 
 /// Small, valid files of every format the tool reads, built in memory so that the fuzz suite
 /// needs nothing from outside the repository: a one-layer Llama with an 8-wide hidden state and
@@ -210,17 +211,8 @@ enum Fixtures {
     }
 }
 
-/// A small seeded generator (SplitMix64): the same seed gives the same cases on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+/// The project's seeded generator (Models' SplitMix64): the same seed gives the same cases on every machine.
+extension SplitMix64 {
+    mutating func unit() -> Double { nextUnit() }
     mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }
