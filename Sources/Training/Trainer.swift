@@ -256,10 +256,6 @@ public final class Trainer {
         try AtomicFileWriter.write(data, to: metricsPath)
     }
 
-    /// Peak resident memory of this process in MB.
-    public static func peakRSSMB() -> Double {
-        var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        return Double(u.ru_maxrss) / 1024
-    }
+    /// Peak resident memory of this process in MB (MiB, as getrusage reports it).
+    public static func peakRSSMB() -> Double { Double(MemoryPlan.peakRSS) / 1_048_576 }
 }
