@@ -1,6 +1,7 @@
 // Stored-type weight kernels (see include/cquant.h). The kernels in dequant_kernels.h are compiled
 // twice, plain and for AVX2/FMA/F16C, and chosen once at run time by what the processor has.
 #include "cquant.h"
+#include "fused.h"
 #include <string.h>
 
 // Exact dequantisation needs ggml's separate multiply and add; products that only sum
@@ -30,6 +31,10 @@ static inline float half_to_float_soft(uint16_t h) {
 #undef ATTR
 #undef SUFFIX
 #undef HALF_TO_FLOAT
+
+// The kernel level in use, at most the processor's: 0 plain C, 1 AVX2, 2 AVX-512 (fused
+// products); tests lower it to check every level.
+static int level_cap = 2;
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -70,23 +75,34 @@ static void dq_q4_x_avx2(const uint8_t *restrict x, float *restrict y, int64_t b
 #undef ATTR
 #undef SUFFIX
 #undef HALF_TO_FLOAT
-static int force_reference = 0;
-static int has_avx2(void) {
+static int detected_level(void) {
     static int cached = -1;
-    if (force_reference) return 0;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        const int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+        cached = avx512 ? 2 : (avx2 ? 1 : 0);
     }
     return cached;
 }
+static int level(void) { const int d = detected_level(); return d < level_cap ? d : level_cap; }
+static int has_avx2(void) { return level() >= 1; }
 #else
+static int level(void) { return 0; }
+static int detected_level(void) { return 0; }
 static int has_avx2(void) { return 0; }
 #endif
 
 int lnq_vectorized(void) { return has_avx2(); }
 
-void lnq_set_reference_only(int on) { force_reference = on; }
+int lnq_kernel_level(void) { return level(); }
+
+int lnq_available_level(void) { return detected_level(); }
+
+void lnq_set_kernel_level(int cap) { level_cap = cap < 0 ? 0 : (cap > 2 ? 2 : cap); }
+
+void lnq_set_reference_only(int on) { lnq_set_kernel_level(on ? 0 : 2); }
 
 void lnq_block_layout(uint32_t type, int64_t *elements, int64_t *bytes) {
     int64_t e = 0, b = 0;
@@ -127,6 +143,7 @@ void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_
     lnq_block_layout(type, &e, &b);
     if (e == 0 || m < 1 || m > LNQ_MAX_ROWS) return;
 #if defined(__x86_64__)
+    if (level() >= 2 && lnq_fused512_has(type)) { lnq_gemv_avx512(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate); return; }
     if (has_avx2()) { gemv_avx2(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b); return; }
 #endif
     gemv_ref(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b);

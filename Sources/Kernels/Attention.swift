@@ -1,3 +1,4 @@
+import CQuant
 import Foundation
 
 /// Shape of one grouped-query causal attention call.
@@ -49,6 +50,10 @@ public enum Attention {
                                q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                shape s: AttentionShape) {
         let T = s.queries, L = s.keys, hd = s.headDim
+        if T <= fewQueries {
+            forwardFew(z: z, probs: probs, q: q, k: k, v: v, shape: s)
+            return
+        }
         for h in 0..<s.heads {
             let g = h / s.group
             let p = probs + h * T * L
@@ -58,6 +63,28 @@ public enum Attention {
                 softmaxRow(p + i * L, count: L, allowed: s.allowedKeys(row: i))
             }
             BLAS.gemm(m: T, n: hd, k: L, a: p, lda: L, b: v + g * hd, ldb: s.kvStride, c: z + h * hd, ldc: s.qStride)
+        }
+    }
+
+    /// Query counts up to this (decoding steps) take `forwardFew`.
+    public static let fewQueries = 8
+
+    /// `forward` for a few query rows: dot products and row updates over the allowed keys only,
+    /// no BLAS call per head (which would cost more than the arithmetic and wake BLAS's threads).
+    static func forwardFew(z: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                           q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, shape s: AttentionShape) {
+        let T = s.queries, L = s.keys, hd = s.headDim
+        for h in 0..<s.heads {
+            let g = h / s.group
+            for i in 0..<T {
+                let p = probs + (h * T + i) * L, qi = q + i * s.qStride + h * hd
+                let allowed = s.allowedKeys(row: i)
+                for j in allowed { p[j] = s.scale * lnq_dot(qi, k + j * s.kvStride + g * hd, Int64(hd)) }
+                softmaxRow(p, count: L, allowed: allowed)
+                let zi = z + i * s.qStride + h * hd
+                zi.update(repeating: 0, count: hd)
+                for j in allowed { lnq_axpy(zi, p[j], v + j * s.kvStride + g * hd, Int64(hd)) }
+            }
         }
     }
 

@@ -97,14 +97,8 @@ public final class WeightMatrix {
             return
         }
         if m <= Self.fusedRows {
-            let parts = Self.parts(work: rows * cols, units: rows)
-            let step = (rows + parts - 1) / parts
-            let code = typeCode, w = data, rb = Int64(rowBytes), k = Int64(cols), n = rows
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                let j0 = p * step, j1 = min(n, j0 + step)
-                guard j0 < j1 else { return }
-                lnq_gemv(code, w, rb, k, Int64(j0), Int64(j1), x, k, Int32(m), y, Int64(n), accumulate ? 1 : 0)
-            }
+            lnq_gemv_parallel(typeCode, data, Int64(rowBytes), Int64(cols), Int64(rows), x, Int64(cols), Int32(m), y, Int64(rows),
+                              accumulate ? 1 : 0, Int32(Self.parts(work: rows * cols, units: rows)))
             return
         }
         forEachTile { j0, n, tile in
@@ -183,6 +177,27 @@ public final class WeightMatrix {
 
     /// Whether the AVX2/FMA kernels are in use.
     public static var vectorized: Bool { lnq_vectorized() != 0 }
+
+    /// The instruction sets the stored-type kernels can use.
+    public enum KernelLevel: Int32, CaseIterable, Comparable, Sendable {
+        /// Plain C: the reference every other level is tested against.
+        case plain = 0
+        /// AVX2/FMA/F16C dequantisers; fused products dequantise 256 values into L1, then multiply.
+        case avx2 = 1
+        /// AVX-512 (F, BW, VL): fused products decode each block in registers.
+        case avx512 = 2
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+        public var name: String { switch self { case .plain: "plain C"; case .avx2: "AVX2"; case .avx512: "AVX-512" } }
+    }
+
+    /// The level in use (the processor's best unless a test capped it).
+    public static var kernelLevel: KernelLevel { KernelLevel(rawValue: lnq_kernel_level()) ?? .plain }
+
+    /// The levels this processor can run, lowest first.
+    public static var availableKernelLevels: [KernelLevel] { KernelLevel.allCases.filter { $0.rawValue <= lnq_available_level() } }
+
+    /// Caps the level (tests compare every level with the plain C one); `.avx512` restores the default.
+    public static func capKernelLevel(_ level: KernelLevel) { lnq_set_kernel_level(level.rawValue) }
 
     /// Forces the plain C kernels (tests compare them with the vectorised ones).
     public static func useReferenceKernels(_ on: Bool) { lnq_set_reference_only(on ? 1 : 0) }

@@ -35,11 +35,13 @@ struct InfoCommand: ParsableCommand {
                 "blas": "OpenBLAS", "blas_core": BLAS.coreName, "blas_config": BLAS.config,
                 "blas_threads": BLAS.threads, "processors": BLAS.processors,
                 "sgemm_gflops": (peak.gflops * 10).rounded() / 10, "sgemm_size": peak.size,
+                "weight_kernels": WeightMatrix.kernelLevel.name,
             ]
             out["system"] = sys
             if !json {
                 print("BLAS            OpenBLAS, kernel \(BLAS.coreName), \(BLAS.threads) threads (\(BLAS.processors) processors)")
                 print("BLAS config     \(BLAS.config)")
+                print("weight kernels  \(WeightMatrix.kernelLevel.name) (stored-type products; levels here: \(WeightMatrix.availableKernelLevels.map(\.name).joined(separator: ", ")))")
                 print(String(format: "sgemm peak      %.1f GFLOP/s (float32, %d×%d×%d, best of repeated runs)", peak.gflops, peak.size, peak.size, peak.size))
             }
         }

@@ -8,8 +8,9 @@ import XCTest
 /// the C dequantiser must equal the Swift reference bit for bit (both re-derive ggml's formulas),
 /// the fused few-row kernel and the tiled sgemm path must equal the Double product within
 /// 2e-5 relative to Σ|w·x| (float32 summation over a few hundred terms), in both directions,
-/// with odd row counts, block-count tails (cols not a multiple of the 256-element chunk) and
-/// tiles that do not divide the rows. Both the AVX2 and the plain C kernels are checked.
+/// with odd row counts, block-count tails (cols not a multiple of the 256-element chunk, an odd
+/// number of blocks for the paired AVX-512 loop) and tiles that do not divide the rows. Every
+/// kernel level the processor has is checked (AVX-512, AVX2, plain C).
 final class WeightMatrixTests: XCTestCase {
     static let types: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
@@ -73,7 +74,7 @@ final class WeightMatrixTests: XCTestCase {
 
     func testEveryTypeBothDirectionsBothKernels() throws {
         let savedTile = WeightMatrix.tileBytes
-        defer { WeightMatrix.tileBytes = savedTile; WeightMatrix.useReferenceKernels(false) }
+        defer { WeightMatrix.tileBytes = savedTile; WeightMatrix.capKernelLevel(.avx512) }
         for type in Self.types {
             // 37 rows; 9 small blocks = 288 columns (one 256 chunk + a 32 tail), 3 K blocks = 768.
             let blocks = type.blockLayout.elements == 256 ? 3 : (type.blockLayout.elements == 1 ? 1 : 9)
@@ -81,9 +82,9 @@ final class WeightMatrixTests: XCTestCase {
             defer { c.storage.deallocate() }
             // Tiles of 16 rows: 37 = 16 + 16 + 5.
             WeightMatrix.tileBytes = 16 * c.matrix.cols * 4
-            for reference in [false, true] {
-                WeightMatrix.useReferenceKernels(reference)
-                checkProducts(c, label: "\(type)\(reference ? " (plain C)" : "")")
+            for level in WeightMatrix.availableKernelLevels.reversed() {
+                WeightMatrix.capKernelLevel(level)
+                checkProducts(c, label: "\(type) (\(level.name))")
             }
         }
     }

@@ -27,16 +27,36 @@ void lnq_dequantize(uint32_t type, const void *src, float *dst, int64_t n);
 void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
               const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate);
 
+/// lnq_gemv over all `n` rows, split by rows into `threads` parts run by a spinning fork-join
+/// pool (the caller runs one part). Results do not depend on `threads`.
+void lnq_gemv_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
+                       const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate, int threads);
+
 /// Fused transposed product for a few rows: for r in [0, m), i in [0, k):
 /// dx[r*lddx + i] += sum_{j in [j0, j1)} dy[r*lddy + j] * W[j, i].
 void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                 const float *dy, int64_t lddy, int m, float *dx, int64_t lddx);
+
+/// Σ a[i]·b[i] (decoding-time attention scores).
+float lnq_dot(const float *a, const float *b, int64_t n);
+
+/// y[i] += a·x[i].
+void lnq_axpy(float *y, float a, const float *x, int64_t n);
 
 /// 1 when the AVX2/FMA paths are in use on this processor.
 int lnq_vectorized(void);
 
 /// Tests: 1 forces the plain C kernels even where AVX2 is available.
 void lnq_set_reference_only(int on);
+
+/// The kernel level in use: 0 plain C, 1 AVX2/FMA, 2 AVX-512 fused products.
+int lnq_kernel_level(void);
+
+/// The highest level this processor supports.
+int lnq_available_level(void);
+
+/// Caps the level (tests check each level the processor has); 2 restores the default.
+void lnq_set_kernel_level(int cap);
 
 #define LNQ_MAX_ROWS 8
 

@@ -1,0 +1,12 @@
+// Internal to CQuant: the AVX-512 fused few-row products (fused_avx512.c).
+#ifndef LANGNEURON_CQUANT_FUSED_H
+#define LANGNEURON_CQUANT_FUSED_H
+#include <stdint.h>
+
+/// 1 when fused_avx512.c has a kernel for `type`.
+int lnq_fused512_has(uint32_t type);
+
+/// lnq_gemv for AVX-512 processors (the caller checked the processor and the type).
+void lnq_gemv_avx512(uint32_t type, const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                     const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate);
+#endif
