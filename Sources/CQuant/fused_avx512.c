@@ -1,13 +1,15 @@
-// Fused few-row products for AVX-512 (F + BW + VL, with F16C): each 32-element group of a stored
-// row is decoded in registers into its small integers (centred where the format centres them),
-// converted to float and multiplied with x; the group's scale is applied once to the group's sum
-// and a format's minimum once to the group's Σx (precomputed per input row):
-//     Σ_i w_i x_i = Σ_g s_g · Σ_{i∈g} q_i x_i  +  Σ_g m_g · Σ_{i∈g} x_i,   w_i = s_g q_i + m_g.
-// That is the same real number as ggml's dequantise-then-multiply; each weight's own product is
-// not rounded separately (for Q4_0, Q5_0, Q8_0 s_g q_i is exact in float32 anyway), so only the
-// rounding of the sums differs, which the tests bound like any reordering. Nothing is written to
-// memory between decoding and accumulating: one pass over the stored bytes, bound by their
-// bandwidth rather than by a store/reload of dequantised floats.
+// Fused few-row products for AVX-512 (F + BW + VL, with F16C): one pass over the stored bytes,
+// nothing written to memory between decoding a block and accumulating it.
+//
+// 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K): each block's 16 or 32 possible
+// values are computed with ggml's own formula (so they are bit for bit ggml's dequantised
+// values), and each element is looked up in that table in a register by its code (vpermps /
+// vpermt2ps), then multiplied with x and accumulated.
+// Q8_0 and Q6_K (256 and 64 codes): the codes are converted to float and the block's scale is
+// applied once to the block's sum, Σ_i (s·q_i) x_i = s · Σ_i q_i x_i: the same real number
+// (s·q_i is exact in float32 for Q8_0), only the rounding of the sums differs.
+// F16/BF16/F32: converted 16 at a time. Either way only the order and rounding of the sums differ
+// from dequantise-then-multiply; the tests bound that like any reordering.
 #include "cquant.h"
 #include "fused.h"
 #include <stdlib.h>
@@ -19,6 +21,9 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c,bmi2")))
 #define INL static inline __attribute__((always_inline))
 
+// Tables are built with ggml's separate multiply and add (no FMA), as the dequantiser does.
+#pragma clang fp contract(off)
+
 // A half-precision scale read without the compiler folding the load into an insert that depends on
 // an accumulator register (which serialises the loop on the FMA latency).
 T512 INL float h2f(const uint8_t *p) {
@@ -27,95 +32,128 @@ T512 INL float h2f(const uint8_t *p) {
     return _mm_cvtss_f32(_mm_cvtph_ps(v));
 }
 
-// One group of 32 elements: its integers as bytes (elements 0..15 in lo, 16..31 in hi, centred
-// where the format centres them), the scale of each half (equal except in Q6_K) and the minimum
-// (0 for formats without one).
-typedef struct { __m128i lo, hi; float s0, s1, m; } group_t;
+static const float codes16[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const float codes32[32] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                  16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
-T512 INL group_t g_q8_0(const uint8_t *b) {
-    const float d = h2f(b);
-    return (group_t){ _mm_loadu_si128((const __m128i *)(b + 2)), _mm_loadu_si128((const __m128i *)(b + 18)), d, d, 0 };
+// A block of 32 elements with a value table: codes as bytes (elements 0..15 in lo, 16..31 in
+// hi; only the low 4 or 5 bits matter) and the values of codes 0..15 (t0) and 16..31 (t1).
+typedef struct { __m128i lo, hi; __m512 t0, t1; } tgroup_t;
+
+T512 INL void nib(const uint8_t *qs, __m128i *lo, __m128i *hi) { // low nibbles, high nibbles
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    *lo = q; *hi = _mm_srli_epi16(q, 4);
 }
 
-T512 INL group_t g_q4_0(const uint8_t *b) {
-    const float d = h2f(b);
-    const __m128i q = _mm_loadu_si128((const __m128i *)(b + 2)), m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(8);
-    return (group_t){ _mm_sub_epi8(_mm_and_si128(q, m), e), _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m), e), d, d, 0 };
+// ggml Q4_0: (q − 8)·d
+T512 INL tgroup_t t_q4_0(const uint8_t *b) {
+    tgroup_t G;
+    nib(b + 2, &G.lo, &G.hi);
+    G.t0 = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(codes16), _mm512_set1_ps(8)), _mm512_set1_ps(h2f(b)));
+    G.t1 = G.t0;
+    return G;
 }
 
-T512 INL group_t g_q4_1(const uint8_t *b) {
-    const float d = h2f(b);
-    const __m128i q = _mm_loadu_si128((const __m128i *)(b + 4)), m = _mm_set1_epi8(0x0F);
-    return (group_t){ _mm_and_si128(q, m), _mm_and_si128(_mm_srli_epi16(q, 4), m), d, d, h2f(b + 2) };
+// ggml Q4_1: q·d + m
+T512 INL tgroup_t t_q4_1(const uint8_t *b) {
+    tgroup_t G;
+    nib(b + 4, &G.lo, &G.hi);
+    const __m512 qd = _mm512_mul_ps(_mm512_loadu_ps(codes16), _mm512_set1_ps(h2f(b)));
+    G.t0 = _mm512_add_ps(qd, _mm512_set1_ps(h2f(b + 2)));
+    G.t1 = G.t0;
+    return G;
 }
 
-// Q5_0/Q5_1: bit i of qh is bit 4 of element i (adding 16 to a nibble sets it).
-T512 INL group_t g_q5_0(const uint8_t *b) {
-    const float d = h2f(b);
+// Q5_0/Q5_1: bit i of qh is bit 4 of element i.
+T512 INL void nib5(const uint8_t *qs, uint32_t qh, __m128i *lo, __m128i *hi) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16);
+    const __m128i l = _mm_and_si128(q, m), h = _mm_and_si128(_mm_srli_epi16(q, 4), m);
+    *lo = _mm_mask_add_epi8(l, (__mmask16)qh, l, e);
+    *hi = _mm_mask_add_epi8(h, (__mmask16)(qh >> 16), h, e);
+}
+
+// ggml Q5_0: (q − 16)·d
+T512 INL tgroup_t t_q5_0(const uint8_t *b) {
+    tgroup_t G;
     uint32_t qh; memcpy(&qh, b + 2, 4);
-    const __m128i q = _mm_loadu_si128((const __m128i *)(b + 6)), m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16);
-    const __m128i lo = _mm_and_si128(q, m), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);
-    return (group_t){ _mm_sub_epi8(_mm_mask_add_epi8(lo, (__mmask16)qh, lo, e), e),
-                      _mm_sub_epi8(_mm_mask_add_epi8(hi, (__mmask16)(qh >> 16), hi, e), e), d, d, 0 };
+    nib5(b + 6, qh, &G.lo, &G.hi);
+    const __m512 d = _mm512_set1_ps(h2f(b)), c = _mm512_set1_ps(16);
+    G.t0 = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(codes32), c), d);
+    G.t1 = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(codes32 + 16), c), d);
+    return G;
 }
 
-T512 INL group_t g_q5_1(const uint8_t *b) {
-    const float d = h2f(b);
+// ggml Q5_1: q·d + m
+T512 INL tgroup_t t_q5_1(const uint8_t *b) {
+    tgroup_t G;
     uint32_t qh; memcpy(&qh, b + 4, 4);
-    const __m128i q = _mm_loadu_si128((const __m128i *)(b + 8)), m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16);
-    const __m128i lo = _mm_and_si128(q, m), hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);
-    return (group_t){ _mm_mask_add_epi8(lo, (__mmask16)qh, lo, e), _mm_mask_add_epi8(hi, (__mmask16)(qh >> 16), hi, e), d, d, h2f(b + 2) };
+    nib5(b + 8, qh, &G.lo, &G.hi);
+    const __m512 d = _mm512_set1_ps(h2f(b)), m = _mm512_set1_ps(h2f(b + 2));
+    G.t0 = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(codes32), d), m);
+    G.t1 = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(codes32 + 16), d), m);
+    return G;
 }
 
-// K-quants: a 256-element super-block holds 8 groups; its scales are decoded once.
-typedef struct { float s[16], m[8]; } scales_t;
+// K-quants: a 256-element super-block of 8 groups; scales decoded once per super-block.
+typedef struct { float d[8], m[8]; } kscales_t;
 
 // Q4_K/Q5_K sub-block scale and minimum (6 bits each, packed in 12 bytes); ggml: d1 = d·sc,
 // m1 = dmin·m, w = d1·q − m1.
-T512 INL void k_scales(const uint8_t *b, scales_t *S) {
+T512 INL void k_scales(const uint8_t *b, kscales_t *S) {
     const float d = h2f(b), dmin = h2f(b + 2);
     const uint8_t *q = b + 4;
     for (int j = 0; j < 8; j++) {
         int sc, mn;
         if (j < 4) { sc = q[j] & 63; mn = q[j + 4] & 63; }
         else { sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4); mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-        S->s[2 * j] = S->s[2 * j + 1] = d * (float)sc;
-        S->m[j] = -(dmin * (float)mn);
+        S->d[j] = d * (float)sc;
+        S->m[j] = dmin * (float)mn;
     }
 }
 
-T512 INL void q4_K_scales(const uint8_t *b, scales_t *S) { k_scales(b, S); }
-T512 INL void q5_K_scales(const uint8_t *b, scales_t *S) { k_scales(b, S); }
+T512 INL tgroup_t t_q4_K(const uint8_t *b, const kscales_t *S, int j) {
+    tgroup_t G;
+    const uint8_t *q = b + 16 + 32 * (j >> 1);
+    G.lo = _mm_loadu_si128((const __m128i *)q); G.hi = _mm_loadu_si128((const __m128i *)(q + 16));
+    if (j & 1) { G.lo = _mm_srli_epi16(G.lo, 4); G.hi = _mm_srli_epi16(G.hi, 4); }
+    G.t0 = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(S->d[j]), _mm512_loadu_ps(codes16)), _mm512_set1_ps(S->m[j]));
+    G.t1 = G.t0;
+    return G;
+}
 
-T512 INL void q6_K_scales(const uint8_t *b, scales_t *S) {
+T512 INL tgroup_t t_q5_K(const uint8_t *b, const kscales_t *S, int j) {
+    tgroup_t G;
+    const uint8_t *q = b + 48 + 32 * (j >> 1);
+    __m128i l = _mm_loadu_si128((const __m128i *)q), h = _mm_loadu_si128((const __m128i *)(q + 16));
+    if (j & 1) { l = _mm_srli_epi16(l, 4); h = _mm_srli_epi16(h, 4); }
+    const __m128i m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16), bit = _mm_set1_epi8((char)(1 << j));
+    l = _mm_and_si128(l, m); h = _mm_and_si128(h, m);
+    G.lo = _mm_mask_add_epi8(l, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 16)), bit), l, e);
+    G.hi = _mm_mask_add_epi8(h, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 32)), bit), h, e);
+    const __m512 d1 = _mm512_set1_ps(S->d[j]), m1 = _mm512_set1_ps(S->m[j]);
+    G.t0 = _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_loadu_ps(codes32)), m1);
+    G.t1 = _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_loadu_ps(codes32 + 16)), m1);
+    return G;
+}
+
+// A block converted to float codes with a scale per half (Q8_0, Q6_K): s0·Σ lo·x + s1·Σ hi·x.
+typedef struct { __m128i lo, hi; float s0, s1; } cgroup_t;
+
+T512 INL cgroup_t c_q8_0(const uint8_t *b) {
+    const float d = h2f(b);
+    return (cgroup_t){ _mm_loadu_si128((const __m128i *)(b + 2)), _mm_loadu_si128((const __m128i *)(b + 18)), d, d };
+}
+
+// Q6_K scales: ggml's d·sc[i]·q is (d·sc[i])·q.
+T512 INL void q6_scales(const uint8_t *b, float *s) {
     const float d = h2f(b + 208);
     const int8_t *sc = (const int8_t *)(b + 192);
-    for (int i = 0; i < 16; i++) S->s[i] = d * (float)sc[i]; // ggml: (d · sc) · q
-    for (int j = 0; j < 8; j++) S->m[j] = 0;
-}
-
-// Group j (0..7) of a super-block: its integers.
-T512 INL void q4_K_group(const uint8_t *b, int j, __m128i *lo, __m128i *hi) {
-    const uint8_t *q = b + 16 + 32 * (j >> 1);
-    __m128i a = _mm_loadu_si128((const __m128i *)q), c = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    const __m128i m = _mm_set1_epi8(0x0F);
-    *lo = _mm_and_si128(a, m); *hi = _mm_and_si128(c, m);
-}
-
-T512 INL void q5_K_group(const uint8_t *b, int j, __m128i *lo, __m128i *hi) {
-    const uint8_t *q = b + 48 + 32 * (j >> 1);
-    __m128i a = _mm_loadu_si128((const __m128i *)q), c = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    const __m128i m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16), bit = _mm_set1_epi8((char)(1 << j));
-    a = _mm_and_si128(a, m); c = _mm_and_si128(c, m);
-    *lo = _mm_mask_add_epi8(a, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 16)), bit), a, e);
-    *hi = _mm_mask_add_epi8(c, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 32)), bit), c, e);
+    for (int i = 0; i < 16; i++) s[i] = d * (float)sc[i];
 }
 
 // Q6_K group j = 4h + t: low 4 bits from ql (+32 for odd t, high nibble for t ≥ 2), bits 2t, 2t+1
-// of qh as bits 4, 5; minus 32. Its two halves have scales sc[2j], sc[2j+1].
-T512 INL void q6_K_group(const uint8_t *b, int j, __m128i *lo, __m128i *hi) {
+// of qh as bits 4, 5; minus 32. Its halves have scales s[2j], s[2j+1].
+T512 INL cgroup_t c_q6_K(const uint8_t *b, const float *s, int j) {
     const int h = j >> 2, t = j & 3;
     const uint8_t *ql = b + 64 * h + 32 * (t & 1), *qh = b + 128 + 32 * h;
     __m128i a = _mm_loadu_si128((const __m128i *)ql), c = _mm_loadu_si128((const __m128i *)(ql + 16));
@@ -124,8 +162,8 @@ T512 INL void q6_K_group(const uint8_t *b, int j, __m128i *lo, __m128i *hi) {
     if (t < 2) { ha = _mm_slli_epi16(ha, 4 - 2 * t); hc = _mm_slli_epi16(hc, 4 - 2 * t); }
     else if (t == 3) { ha = _mm_srli_epi16(ha, 2); hc = _mm_srli_epi16(hc, 2); }
     const __m128i m = _mm_set1_epi8(0x0F), mh = _mm_set1_epi8(0x30), e = _mm_set1_epi8(32);
-    *lo = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(a, m), _mm_and_si128(ha, mh)), e);
-    *hi = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(c, m), _mm_and_si128(hc, mh)), e);
+    return (cgroup_t){ _mm_sub_epi8(_mm_or_si128(_mm_and_si128(a, m), _mm_and_si128(ha, mh)), e),
+                       _mm_sub_epi8(_mm_or_si128(_mm_and_si128(c, m), _mm_and_si128(hc, mh)), e), s[2 * j], s[2 * j + 1] };
 }
 
 // Float formats: 16 floats at a time, no scale.
@@ -139,85 +177,122 @@ T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 // Quantised rows: y[r, j] (+)= Σ_g s_g Σ q x + m_g Σx for j in [j0, j1), M rows of x (constant
 // after inlining). Two accumulators per x row alternate over groups to hide the FMA latency.
-// One group into accumulator A of every x row: s0·Σlo·x + s1·Σhi·x, and m·Σx when the format has
-// a minimum. `g` is the group's index in the row (x offset 32·g).
-#define QACC(LO, HI, S0, S1, MN, TWO_SCALES, HAS_MIN, g, A)                                                        \
+// A table group into accumulator A of every x row (group index g: x offset 32·g). WIDE: 32-entry
+// tables (5-bit codes).
+#define TACC(G, WIDE, g, A)                                                                                        \
     {                                                                                                              \
-        const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(LO));                                            \
-        const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(HI));                                            \
+        const __m512i il = _mm512_cvtepu8_epi32((G).lo), ih = _mm512_cvtepu8_epi32((G).hi);                       \
+        const __m512 lo = WIDE ? _mm512_permutex2var_ps((G).t0, il, (G).t1) : _mm512_permutexvar_ps(il, (G).t0);   \
+        const __m512 hi = WIDE ? _mm512_permutex2var_ps((G).t0, ih, (G).t1) : _mm512_permutexvar_ps(ih, (G).t0);   \
+        for (int r = 0; r < M; r++) {                                                                              \
+            const float *xr = x + r * ldx + (g) * 32;                                                              \
+            A[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r]));  \
+        }                                                                                                          \
+    }
+
+// A converted group: s0·Σ lo·x + s1·Σ hi·x (one multiply per half when the scales are equal).
+#define CACC(G, TWO_SCALES, g, A)                                                                                  \
+    {                                                                                                              \
+        const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).lo));                                        \
+        const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).hi));                                        \
         for (int r = 0; r < M; r++) {                                                                              \
             const float *xr = x + r * ldx + (g) * 32;                                                              \
             if (TWO_SCALES) {                                                                                      \
-                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(lo, _mm512_loadu_ps(xr)), _mm512_set1_ps(S0), A[r]);          \
-                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(hi, _mm512_loadu_ps(xr + 16)), _mm512_set1_ps(S1), A[r]);     \
+                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(lo, _mm512_loadu_ps(xr)), _mm512_set1_ps((G).s0), A[r]);      \
+                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(hi, _mm512_loadu_ps(xr + 16)), _mm512_set1_ps((G).s1), A[r]); \
             } else {                                                                                               \
                 const __m512 t = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_mul_ps(lo, _mm512_loadu_ps(xr))); \
-                A[r] = _mm512_fmadd_ps(t, _mm512_set1_ps(S0), A[r]);                                               \
+                A[r] = _mm512_fmadd_ps(t, _mm512_set1_ps((G).s0), A[r]);                                           \
             }                                                                                                      \
-            if (HAS_MIN) macc[r] += (MN) * sx[r * groups + (g)];                                                   \
         }                                                                                                          \
     }
 
 #define ROW_START                                                                                                  \
         const uint8_t *row = w + j * row_bytes;                                                                    \
         __m512 a0[LNQ_MAX_ROWS], a1[LNQ_MAX_ROWS];                                                                 \
-        float macc[LNQ_MAX_ROWS];                                                                                  \
-        for (int r = 0; r < M; r++) { a0[r] = a1[r] = _mm512_setzero_ps(); macc[r] = 0; }
+        for (int r = 0; r < M; r++) a0[r] = a1[r] = _mm512_setzero_ps();
 
 #define ROW_END                                                                                                    \
         for (int r = 0; r < M; r++) {                                                                              \
-            const float v = hsum(_mm512_add_ps(a0[r], a1[r])) + macc[r];                                           \
+            const float v = hsum(_mm512_add_ps(a0[r], a1[r]));                                                     \
             if (accumulate) y[r * ldy + j] += v; else y[r * ldy + j] = v;                                          \
         }
 
-// Legacy 32-element blocks: y[r, j] (+)= Σ_g s_g Σ q x + m_g Σx for j in [j0, j1), M rows of x
-// (constant after inlining). Blocks go in pairs into two accumulators per x row (FMA latency).
-#define DEFINE_QGEMV(NAME, GROUP, BYTES, HAS_MIN)                                                                  \
-T512 INL void NAME##_m(const uint8_t *w, int64_t row_bytes, int64_t groups, int64_t j0, int64_t j1, const float *x, \
-                       int64_t ldx, const int M, float *y, int64_t ldy, int accumulate, const float *sx) {          \
+#define KERNEL_ARGS const uint8_t *w, int64_t row_bytes, int64_t groups, int64_t j0, int64_t j1, const float *x, \
+                    int64_t ldx, const int M, float *y, int64_t ldy, int accumulate
+
+// Legacy 32-element blocks, in pairs into two accumulators per x row (FMA latency).
+#define DEFINE_TGEMV(NAME, GROUP, BYTES, WIDE)                                                                     \
+T512 INL void NAME##_m(KERNEL_ARGS) {                                                                              \
     for (int64_t j = j0; j < j1; j++) {                                                                            \
         ROW_START                                                                                                  \
         int64_t g = 0;                                                                                             \
         for (; g + 2 <= groups; g += 2) {                                                                          \
-            const group_t G0 = GROUP(row + g * BYTES), G1 = GROUP(row + (g + 1) * BYTES);                          \
-            QACC(G0.lo, G0.hi, G0.s0, G0.s0, G0.m, 0, HAS_MIN, g, a0)                                              \
-            QACC(G1.lo, G1.hi, G1.s0, G1.s0, G1.m, 0, HAS_MIN, g + 1, a1)                                          \
+            const tgroup_t G0 = GROUP(row + g * BYTES), G1 = GROUP(row + (g + 1) * BYTES);                         \
+            TACC(G0, WIDE, g, a0)                                                                                  \
+            TACC(G1, WIDE, g + 1, a1)                                                                              \
         }                                                                                                          \
-        if (g < groups) { const group_t G0 = GROUP(row + g * BYTES); QACC(G0.lo, G0.hi, G0.s0, G0.s0, G0.m, 0, HAS_MIN, g, a0) } \
+        if (g < groups) { const tgroup_t G0 = GROUP(row + g * BYTES); TACC(G0, WIDE, g, a0) }                      \
         ROW_END                                                                                                    \
     }                                                                                                              \
 }
 
-// K-quant super-blocks of 256: scales decoded once, then 8 groups in pairs.
-#define DEFINE_KGEMV(NAME, BYTES, HAS_MIN, TWO_SCALES)                                                             \
-T512 INL void NAME##_m(const uint8_t *w, int64_t row_bytes, int64_t groups, int64_t j0, int64_t j1, const float *x, \
-                       int64_t ldx, const int M, float *y, int64_t ldy, int accumulate, const float *sx) {          \
+// K-quant super-blocks of 256 with value tables: scales decoded once, then 8 groups in pairs.
+#define DEFINE_KGEMV(NAME, GROUP, BYTES, WIDE)                                                                     \
+T512 INL void NAME##_m(KERNEL_ARGS) {                                                                              \
     for (int64_t j = j0; j < j1; j++) {                                                                            \
         ROW_START                                                                                                  \
         for (int64_t sb = 0; sb < groups / 8; sb++) {                                                              \
             const uint8_t *b = row + sb * BYTES;                                                                   \
-            scales_t S;                                                                                            \
-            NAME##_scales(b, &S);                                                                                  \
+            kscales_t S;                                                                                           \
+            k_scales(b, &S);                                                                                       \
             for (int q = 0; q < 8; q += 2) {                                                                       \
-                __m128i l0, h0, l1, h1;                                                                            \
-                NAME##_group(b, q, &l0, &h0);                                                                      \
-                NAME##_group(b, q + 1, &l1, &h1);                                                                  \
-                QACC(l0, h0, S.s[2 * q], S.s[2 * q + 1], S.m[q], TWO_SCALES, HAS_MIN, sb * 8 + q, a0)              \
-                QACC(l1, h1, S.s[2 * q + 2], S.s[2 * q + 3], S.m[q + 1], TWO_SCALES, HAS_MIN, sb * 8 + q + 1, a1)  \
+                const tgroup_t G0 = GROUP(b, &S, q), G1 = GROUP(b, &S, q + 1);                                     \
+                TACC(G0, WIDE, sb * 8 + q, a0)                                                                     \
+                TACC(G1, WIDE, sb * 8 + q + 1, a1)                                                                 \
             }                                                                                                      \
         }                                                                                                          \
         ROW_END                                                                                                    \
     }                                                                                                              \
 }
 
-DEFINE_QGEMV(q8_0, g_q8_0, 34, 0)
-DEFINE_QGEMV(q4_0, g_q4_0, 18, 0)
-DEFINE_QGEMV(q4_1, g_q4_1, 20, 1)
-DEFINE_QGEMV(q5_0, g_q5_0, 22, 0)
-DEFINE_QGEMV(q5_1, g_q5_1, 24, 1)
-DEFINE_KGEMV(q4_K, 144, 1, 0)
-DEFINE_KGEMV(q5_K, 176, 1, 0)
-DEFINE_KGEMV(q6_K, 210, 0, 1)
+T512 INL void q8_0_m(KERNEL_ARGS) {
+    for (int64_t j = j0; j < j1; j++) {
+        ROW_START
+        int64_t g = 0;
+        for (; g + 2 <= groups; g += 2) {
+            const cgroup_t G0 = c_q8_0(row + g * 34), G1 = c_q8_0(row + (g + 1) * 34);
+            CACC(G0, 0, g, a0)
+            CACC(G1, 0, g + 1, a1)
+        }
+        if (g < groups) { const cgroup_t G0 = c_q8_0(row + g * 34); CACC(G0, 0, g, a0) }
+        ROW_END
+    }
+}
+
+T512 INL void q6_K_m(KERNEL_ARGS) {
+    for (int64_t j = j0; j < j1; j++) {
+        ROW_START
+        for (int64_t sb = 0; sb < groups / 8; sb++) {
+            const uint8_t *b = row + sb * 210;
+            float s[16];
+            q6_scales(b, s);
+            for (int q = 0; q < 8; q += 2) {
+                const cgroup_t G0 = c_q6_K(b, s, q), G1 = c_q6_K(b, s, q + 1);
+                CACC(G0, 1, sb * 8 + q, a0)
+                CACC(G1, 1, sb * 8 + q + 1, a1)
+            }
+        }
+        ROW_END
+    }
+}
+
+DEFINE_TGEMV(q4_0, t_q4_0, 18, 0)
+DEFINE_TGEMV(q4_1, t_q4_1, 20, 0)
+DEFINE_TGEMV(q5_0, t_q5_0, 22, 1)
+DEFINE_TGEMV(q5_1, t_q5_1, 24, 1)
+DEFINE_KGEMV(q4_K, t_q4_K, 144, 0)
+DEFINE_KGEMV(q5_K, t_q5_K, 176, 1)
 
 // Float rows (k a multiple of 16 handled in vectors, the tail in scalars).
 #define DEFINE_FGEMV(NAME, LOAD, SCALAR)                                                                           \
@@ -255,20 +330,14 @@ DEFINE_FGEMV(f32, f_f32, s_f32)
 DEFINE_FGEMV(f16, f_f16, s_f16)
 DEFINE_FGEMV(bf16, f_bf16, s_bf16)
 
-// Σx of every 32-element group of every x row (the minimum's term), in a fixed order.
-T512 static void group_sums(const float *x, int64_t ldx, int m, int64_t groups, float *sx) {
-    for (int r = 0; r < m; r++)
-        for (int64_t g = 0; g < groups; g++) sx[r * groups + g] = hsum(_mm512_add_ps(_mm512_loadu_ps(x + r * ldx + 32 * g), _mm512_loadu_ps(x + r * ldx + 32 * g + 16)));
-}
-
 #define CASES(FN, ...) switch (m) { \
     case 1: FN(__VA_ARGS__, 1); break; case 2: FN(__VA_ARGS__, 2); break; case 3: FN(__VA_ARGS__, 3); break; \
     case 4: FN(__VA_ARGS__, 4); break; case 5: FN(__VA_ARGS__, 5); break; case 6: FN(__VA_ARGS__, 6); break; \
     case 7: FN(__VA_ARGS__, 7); break; case 8: FN(__VA_ARGS__, 8); break; default: break; }
 
-#define QCALL(NAME, MM) NAME##_m(w, row_bytes, groups, j0, j1, x, ldx, MM, y, ldy, accumulate, sx)
+#define QCALL(NAME, MM) NAME##_m(w, row_bytes, groups, j0, j1, x, ldx, MM, y, ldy, accumulate)
 #define QRUN(NAME) T512 static void NAME##_run(const uint8_t *w, int64_t row_bytes, int64_t groups, int64_t j0, int64_t j1, \
-    const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate, const float *sx) { CASES(QCALL, NAME) }
+    const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate) { CASES(QCALL, NAME) }
 QRUN(q8_0) QRUN(q4_0) QRUN(q4_1) QRUN(q5_0) QRUN(q5_1) QRUN(q4_K) QRUN(q5_K) QRUN(q6_K)
 
 #define FCALL(NAME, MM) NAME##_m(w, row_bytes, k, j0, j1, x, ldx, MM, y, ldy, accumulate)
@@ -292,25 +361,17 @@ T512 void lnq_gemv_avx512(uint32_t type, const uint8_t *w, int64_t row_bytes, in
     case 30: bf16_run(w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate); return;
     default: break;
     }
-    float local[LNQ_MAX_ROWS * 512];
-    float *sx = NULL, *heap = NULL;
-    if (type == 3 || type == 7 || type == 12 || type == 13) {
-        sx = (int64_t)m * groups <= (int64_t)(sizeof local / sizeof local[0]) ? local : (heap = malloc(sizeof(float) * (size_t)(m * groups)));
-        if (!sx) return; // out of memory: the caller's sizes came from a matrix that exists
-        group_sums(x, ldx, m, groups, sx);
-    }
     switch (type) {
-    case 8: q8_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 2: q4_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 3: q4_1_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 6: q5_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 7: q5_1_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 12: q4_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 13: q5_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
-    case 14: q6_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate, sx); break;
+    case 8: q8_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 2: q4_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 3: q4_1_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 6: q5_0_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 7: q5_1_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 12: q4_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 13: q5_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
+    case 14: q6_K_run(w, row_bytes, groups, j0, j1, x, ldx, m, y, ldy, accumulate); break;
     default: break;
     }
-    free(heap);
 }
 #else
 int lnq_fused512_has(uint32_t type) { (void)type; return 0; }
