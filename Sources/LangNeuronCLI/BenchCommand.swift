@@ -60,15 +60,19 @@ struct BenchCommand: ParsableCommand {
                     var rng = SplitMix64(seed: 3)
                     let V = UInt64(m.tokenizer.vocabularySize)
                     let prompts = (0..<b).map { _ in (0..<max(1, promptTokens)).map { _ in Int32(rng.next() % V) } }
-                    func timed(_ n: Int) throws -> Double {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
-                        _ = try m.transformer.generateGreedy(prompts: prompts, maxTokens: n)
-                        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    // Decoding time from the first generated token to the last, in one run: the
+                    // callback sees every token of sequence 0 as it is appended (prefill excluded).
+                    func decodeSeconds(_ steps: Int) throws -> Double {
+                        var first: UInt64 = 0, last: UInt64 = 0
+                        _ = try m.transformer.generateGreedy(prompts: prompts, maxTokens: steps + 1) { b, _ in
+                            if b == 0 { last = DispatchTime.now().uptimeNanoseconds; if first == 0 { first = last } }
+                            return false
+                        }
+                        return max(1e-9, Double(last - first) / 1e9)
                     }
-                    _ = try timed(2) // warm-up: page in weights, grow buffers
-                    let prefill = try timed(1)
+                    _ = try decodeSeconds(1) // warm-up: page in weights, grow buffers
                     let steps = max(1, newTokens)
-                    let decode = max(1e-9, try timed(steps + 1) - prefill)
+                    let decode = try decodeSeconds(steps)
                     var flops = 0.0
                     for i in 0..<steps { flops += Double(b) * FlopCount.decodeStep(m.config, context: promptTokens + i + 1) }
                     let weightGBs = Double(m.transformer.weights.decodeStepBytes) * Double(steps) / decode / 1e9
@@ -170,6 +174,7 @@ func runBenchmarkRows(models: String, json: Bool,
     var peak = SgemmPeak.measure(size: 2048, seconds: 2).gflops
     var rows = [[String: Any]]()
     for spec in models.split(separator: ",").map(String.init) {
+        MemoryPlan.resetPeak() // each model's own peak, not an earlier model's or the bandwidth buffers'
         let m = try loadModel(spec, quiet: json)
         for (fields, gflops, note) in try body(spec, m) {
             var row = fields

@@ -61,9 +61,24 @@ public struct MemoryPlan {
 
     /// Peak resident set of this process so far, in bytes.
     public static var peakRSS: Int {
+        // VmHWM follows resetPeak(); getrusage's maximum cannot be reset.
+        if let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
+            return kb * 1024
+        }
         var u = rusage()
         getrusage(RUSAGE_SELF.rawValue, &u)
         return Int(u.ru_maxrss) * 1024
+    }
+
+    /// Starts a new peak from the current resident set (Linux: /proc/self/clear_refs), so that a
+    /// benchmark reports one model's peak and not an earlier buffer's. Returns false where unsupported.
+    @discardableResult
+    public static func resetPeak() -> Bool {
+        guard let f = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? f.close() }
+        return (try? f.write(contentsOf: Data("5".utf8))) != nil
     }
 
     /// Current resident set (from /proc/self/statm), in bytes; 0 where unavailable.
