@@ -132,6 +132,7 @@ int lnq_supported(uint32_t type) {
 
 void lnq_dequantize(uint32_t type, const void *src, float *dst, int64_t n) {
 #if defined(__x86_64__)
+    if (level() >= 2 && lnq_dequant512_has(type)) { lnq_dequant_avx512(type, (const uint8_t *)src, dst, n); return; }
     if (has_avx2()) { dequant_any_avx2(type, (const uint8_t *)src, dst, n); return; }
 #endif
     dequant_any_ref(type, (const uint8_t *)src, dst, n);

@@ -9,4 +9,9 @@ int lnq_fused512_has(uint32_t type);
 /// lnq_gemv for AVX-512 processors (the caller checked the processor and the type).
 void lnq_gemv_avx512(uint32_t type, const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                      const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate);
+/// 1 when fused_avx512.c dequantises `type`.
+int lnq_dequant512_has(uint32_t type);
+
+/// Dequantises `n` elements (whole blocks) of `type`, bit for bit as the plain dequantiser.
+void lnq_dequant_avx512(uint32_t type, const uint8_t *x, float *y, int64_t n);
 #endif

@@ -345,6 +345,57 @@ QRUN(q8_0) QRUN(q4_0) QRUN(q4_1) QRUN(q5_0) QRUN(q5_1) QRUN(q4_K) QRUN(q5_K) QRU
     const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate) { CASES(FCALL, NAME) }
 FRUN(f32) FRUN(f16) FRUN(bf16)
 
+// Dequantisation into float32 (the tiles of many-row products), bit for bit ggml's values: the
+// same tables and products as above, stored 16 at a time.
+T512 INL void store_t(float *o, const tgroup_t *G, int wide) {
+    const __m512i il = _mm512_cvtepu8_epi32(G->lo), ih = _mm512_cvtepu8_epi32(G->hi);
+    _mm512_storeu_ps(o, wide ? _mm512_permutex2var_ps(G->t0, il, G->t1) : _mm512_permutexvar_ps(il, G->t0));
+    _mm512_storeu_ps(o + 16, wide ? _mm512_permutex2var_ps(G->t0, ih, G->t1) : _mm512_permutexvar_ps(ih, G->t0));
+}
+
+T512 INL void store_c(float *o, const cgroup_t *G) { // s·q, as ggml multiplies
+    _mm512_storeu_ps(o, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(G->lo)), _mm512_set1_ps(G->s0)));
+    _mm512_storeu_ps(o + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(G->hi)), _mm512_set1_ps(G->s1)));
+}
+
+int lnq_dequant512_has(uint32_t type) {
+    switch (type) {
+    case 2: case 3: case 6: case 7: case 8: case 12: case 13: case 14: return 1;
+    default: return 0;
+    }
+}
+
+T512 void lnq_dequant_avx512(uint32_t type, const uint8_t *x, float *y, int64_t n) {
+    const int64_t groups = n / 32;
+    switch (type) {
+    case 2: for (int64_t g = 0; g < groups; g++) { const tgroup_t G = t_q4_0(x + g * 18); store_t(y + 32 * g, &G, 0); } break;
+    case 3: for (int64_t g = 0; g < groups; g++) { const tgroup_t G = t_q4_1(x + g * 20); store_t(y + 32 * g, &G, 0); } break;
+    case 6: for (int64_t g = 0; g < groups; g++) { const tgroup_t G = t_q5_0(x + g * 22); store_t(y + 32 * g, &G, 1); } break;
+    case 7: for (int64_t g = 0; g < groups; g++) { const tgroup_t G = t_q5_1(x + g * 24); store_t(y + 32 * g, &G, 1); } break;
+    case 8: for (int64_t g = 0; g < groups; g++) { const cgroup_t G = c_q8_0(x + g * 34); store_c(y + 32 * g, &G); } break;
+    case 12: case 13:
+        for (int64_t sb = 0; sb < groups / 8; sb++) {
+            const uint8_t *b = x + sb * (type == 12 ? 144 : 176);
+            kscales_t S;
+            k_scales(b, &S);
+            for (int j = 0; j < 8; j++) {
+                const tgroup_t G = type == 12 ? t_q4_K(b, &S, j) : t_q5_K(b, &S, j);
+                store_t(y + 256 * sb + 32 * j, &G, type == 13);
+            }
+        }
+        break;
+    case 14:
+        for (int64_t sb = 0; sb < groups / 8; sb++) {
+            const uint8_t *b = x + sb * 210;
+            float sc[16];
+            q6_scales(b, sc);
+            for (int j = 0; j < 8; j++) { const cgroup_t G = c_q6_K(b, sc, j); store_c(y + 256 * sb + 32 * j, &G); }
+        }
+        break;
+    default: break;
+    }
+}
+
 int lnq_fused512_has(uint32_t type) {
     switch (type) {
     case 0: case 1: case 30: case 2: case 3: case 6: case 7: case 8: case 12: case 13: case 14: return 1;
@@ -375,6 +426,8 @@ T512 void lnq_gemv_avx512(uint32_t type, const uint8_t *w, int64_t row_bytes, in
 }
 #else
 int lnq_fused512_has(uint32_t type) { (void)type; return 0; }
+int lnq_dequant512_has(uint32_t type) { (void)type; return 0; }
+void lnq_dequant_avx512(uint32_t type, const uint8_t *x, float *y, int64_t n) { (void)type; (void)x; (void)y; (void)n; }
 void lnq_gemv_avx512(uint32_t type, const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                      const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate) {
     (void)type; (void)w; (void)row_bytes; (void)k; (void)j0; (void)j1; (void)x; (void)ldx; (void)m; (void)y; (void)ldy; (void)accumulate;
