@@ -79,11 +79,10 @@ public enum Attention {
             for i in 0..<T {
                 let p = probs + (h * T + i) * L, qi = q + i * s.qStride + h * hd
                 let allowed = s.allowedKeys(row: i)
-                for j in allowed { p[j] = s.scale * lnq_dot(qi, k + j * s.kvStride + g * hd, Int64(hd)) }
+                let l0 = Int64(allowed.lowerBound), l1 = Int64(allowed.upperBound)
+                lnq_attend_scores(p, qi, k + g * hd, Int64(s.kvStride), l0, l1, Int64(hd), s.scale)
                 softmaxRow(p, count: L, allowed: allowed)
-                let zi = z + i * s.qStride + h * hd
-                zi.update(repeating: 0, count: hd)
-                for j in allowed { lnq_axpy(zi, p[j], v + j * s.kvStride + g * hd, Int64(hd)) }
+                lnq_attend_mix(z + i * s.qStride + h * hd, p, v + g * hd, Int64(s.kvStride), l0, l1, Int64(hd))
             }
         }
     }

@@ -40,6 +40,12 @@ void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int6
 /// Σ a[i]·b[i] (decoding-time attention scores).
 float lnq_dot(const float *a, const float *b, int64_t n);
 
+/// Attention scores of one query: p[j] = scale · Σ_i q[i]·k[j·ldk + i] for j in [l0, l1).
+void lnq_attend_scores(float *p, const float *q, const float *k, int64_t ldk, int64_t l0, int64_t l1, int64_t hd, float scale);
+
+/// z[i] = Σ_{j in [l0, l1)} p[j]·v[j·ldv + i] for i < hd (z overwritten).
+void lnq_attend_mix(float *z, const float *p, const float *v, int64_t ldv, int64_t l0, int64_t l1, int64_t hd);
+
 /// y[i] += a·x[i].
 void lnq_axpy(float *y, float a, const float *x, int64_t n);
 
