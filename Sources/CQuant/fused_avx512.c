@@ -5,9 +5,9 @@
 // values are computed with ggml's own formula (so they are bit for bit ggml's dequantised
 // values), and each element is looked up in that table in a register by its code (vpermps /
 // vpermt2ps), then multiplied with x and accumulated.
-// Q8_0 and Q6_K (256 and 64 codes): the codes are converted to float and the block's scale is
-// applied once to the block's sum, Σ_i (s·q_i) x_i = s · Σ_i q_i x_i: the same real number
-// (s·q_i is exact in float32 for Q8_0), only the rounding of the sums differs.
+// Q8_0 and Q6_K (256 and 64 codes): the codes are converted to float and multiplied by their
+// scale as ggml does; for one x row Q8_0 applies its scale to the block's sum instead,
+// Σ_i (s·q_i) x_i = s · Σ_i q_i x_i (s·q_i is exact in float32 for Q8_0).
 // F16/BF16/F32: converted 16 at a time. Either way only the order and rounding of the sums differ
 // from dequantise-then-multiply; the tests bound that like any reordering.
 #include "cquant.h"
@@ -190,19 +190,23 @@ T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
         }                                                                                                          \
     }
 
-// A converted group: s0·Σ lo·x + s1·Σ hi·x (one multiply per half when the scales are equal).
+// A converted group: the codes times their scales, as ggml multiplies them (exact weights), then
+// two FMAs per x row. With one x row and one scale (Q8_0 decoding) the scale is applied to the
+// group's sum instead, one multiply fewer: s·Σ q·x, the same real number as Σ (s·q)·x.
 #define CACC(G, TWO_SCALES, g, A)                                                                                  \
     {                                                                                                              \
-        const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).lo));                                        \
-        const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).hi));                                        \
-        for (int r = 0; r < M; r++) {                                                                              \
-            const float *xr = x + r * ldx + (g) * 32;                                                              \
-            if (TWO_SCALES) {                                                                                      \
-                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(lo, _mm512_loadu_ps(xr)), _mm512_set1_ps((G).s0), A[r]);      \
-                A[r] = _mm512_fmadd_ps(_mm512_mul_ps(hi, _mm512_loadu_ps(xr + 16)), _mm512_set1_ps((G).s1), A[r]); \
-            } else {                                                                                               \
-                const __m512 t = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_mul_ps(lo, _mm512_loadu_ps(xr))); \
-                A[r] = _mm512_fmadd_ps(t, _mm512_set1_ps((G).s0), A[r]);                                           \
+        __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).lo));                                              \
+        __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).hi));                                              \
+        if (M == 1 && !TWO_SCALES) {                                                                               \
+            const float *xr = x + (g) * 32;                                                                        \
+            const __m512 t = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_mul_ps(lo, _mm512_loadu_ps(xr))); \
+            A[0] = _mm512_fmadd_ps(t, _mm512_set1_ps((G).s0), A[0]);                                               \
+        } else {                                                                                                   \
+            lo = _mm512_mul_ps(lo, _mm512_set1_ps((G).s0));                                                        \
+            hi = _mm512_mul_ps(hi, _mm512_set1_ps((G).s1));                                                        \
+            for (int r = 0; r < M; r++) {                                                                          \
+                const float *xr = x + r * ldx + (g) * 32;                                                          \
+                A[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r])); \
             }                                                                                                      \
         }                                                                                                          \
     }
