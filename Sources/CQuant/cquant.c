@@ -145,6 +145,7 @@ void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_
     if (e == 0 || m < 1 || m > LNQ_MAX_ROWS) return;
 #if defined(__x86_64__)
     if (level() >= 2 && lnq_fused512_has(type)) { lnq_gemv_avx512(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate); return; }
+    if (has_avx2() && lnq_fused2_has(type)) { lnq_gemv_avx2_fused(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate); return; }
     if (has_avx2()) { gemv_avx2(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b); return; }
 #endif
     gemv_ref(type, (const uint8_t *)w, row_bytes, k, j0, j1, x, ldx, m, y, ldy, accumulate, e, b);

@@ -14,4 +14,10 @@ int lnq_dequant512_has(uint32_t type);
 
 /// Dequantises `n` elements (whole blocks) of `type`, bit for bit as the plain dequantiser.
 void lnq_dequant_avx512(uint32_t type, const uint8_t *x, float *y, int64_t n);
+/// 1 when fused_avx2.c has a kernel for `type`.
+int lnq_fused2_has(uint32_t type);
+
+/// lnq_gemv for AVX2/FMA/F16C processors (the caller checked the processor and the type).
+void lnq_gemv_avx2_fused(uint32_t type, const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                         const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate);
 #endif

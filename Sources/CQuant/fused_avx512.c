@@ -179,21 +179,22 @@ T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 // after inlining). Two accumulators per x row alternate over groups to hide the FMA latency.
 // A table group into accumulator A of every x row (group index g: x offset 32·g). WIDE: 32-entry
 // tables (5-bit codes).
-#define TACC(G, WIDE, g, A)                                                                                        \
+#define TACC(G, WIDE, g, A, B)                                                                                     \
     {                                                                                                              \
         const __m512i il = _mm512_cvtepu8_epi32((G).lo), ih = _mm512_cvtepu8_epi32((G).hi);                       \
         const __m512 lo = WIDE ? _mm512_permutex2var_ps((G).t0, il, (G).t1) : _mm512_permutexvar_ps(il, (G).t0);   \
         const __m512 hi = WIDE ? _mm512_permutex2var_ps((G).t0, ih, (G).t1) : _mm512_permutexvar_ps(ih, (G).t0);   \
         for (int r = 0; r < M; r++) {                                                                              \
             const float *xr = x + r * ldx + (g) * 32;                                                              \
-            A[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r]));  \
+            A[r] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r]);                                                 \
+            B[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), B[r]);                                            \
         }                                                                                                          \
     }
 
 // A converted group: the codes times their scales, as ggml multiplies them (exact weights), then
 // two FMAs per x row. With one x row and one scale (Q8_0 decoding) the scale is applied to the
 // group's sum instead, one multiply fewer: s·Σ q·x, the same real number as Σ (s·q)·x.
-#define CACC(G, TWO_SCALES, g, A)                                                                                  \
+#define CACC(G, TWO_SCALES, g, A, B)                                                                               \
     {                                                                                                              \
         __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).lo));                                              \
         __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32((G).hi));                                              \
@@ -206,19 +207,27 @@ T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
             hi = _mm512_mul_ps(hi, _mm512_set1_ps((G).s1));                                                        \
             for (int r = 0; r < M; r++) {                                                                          \
                 const float *xr = x + r * ldx + (g) * 32;                                                          \
-                A[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r])); \
+                A[r] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(xr), A[r]);                                             \
+                B[r] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xr + 16), B[r]);                                        \
             }                                                                                                      \
         }                                                                                                          \
     }
 
+// Accumulators: a0/a1 for the low halves of even/odd groups, b0/b1 for the high halves, so that
+// one x row has four independent FMA chains (one would wait on the FMA latency); with several x
+// rows the rows are independent chains already and the halves share (registers run out).
 #define ROW_START                                                                                                  \
         const uint8_t *row = w + j * row_bytes;                                                                    \
-        __m512 a0[LNQ_MAX_ROWS], a1[LNQ_MAX_ROWS];                                                                 \
-        for (int r = 0; r < M; r++) a0[r] = a1[r] = _mm512_setzero_ps();
+        __m512 a0[LNQ_MAX_ROWS], a1[LNQ_MAX_ROWS], b0s[2], b1s[2];                                                 \
+        __m512 *b0 = M <= 2 ? b0s : a0, *b1 = M <= 2 ? b1s : a1;                                                   \
+        for (int r = 0; r < M; r++) a0[r] = a1[r] = _mm512_setzero_ps();                                           \
+        if (M <= 2) for (int r = 0; r < M; r++) b0s[r] = b1s[r] = _mm512_setzero_ps();
 
 #define ROW_END                                                                                                    \
         for (int r = 0; r < M; r++) {                                                                              \
-            const float v = hsum(_mm512_add_ps(a0[r], a1[r]));                                                     \
+            __m512 t = _mm512_add_ps(a0[r], a1[r]);                                                                \
+            if (M <= 2) t = _mm512_add_ps(t, _mm512_add_ps(b0s[r], b1s[r]));                                      \
+            const float v = hsum(t);                                                                               \
             if (accumulate) y[r * ldy + j] += v; else y[r * ldy + j] = v;                                          \
         }
 
@@ -233,10 +242,10 @@ T512 INL void NAME##_m(KERNEL_ARGS) {                                           
         int64_t g = 0;                                                                                             \
         for (; g + 2 <= groups; g += 2) {                                                                          \
             const tgroup_t G0 = GROUP(row + g * BYTES), G1 = GROUP(row + (g + 1) * BYTES);                         \
-            TACC(G0, WIDE, g, a0)                                                                                  \
-            TACC(G1, WIDE, g + 1, a1)                                                                              \
+            TACC(G0, WIDE, g, a0, b0)                                                                                  \
+            TACC(G1, WIDE, g + 1, a1, b1)                                                                              \
         }                                                                                                          \
-        if (g < groups) { const tgroup_t G0 = GROUP(row + g * BYTES); TACC(G0, WIDE, g, a0) }                      \
+        if (g < groups) { const tgroup_t G0 = GROUP(row + g * BYTES); TACC(G0, WIDE, g, a0, b0) }                      \
         ROW_END                                                                                                    \
     }                                                                                                              \
 }
@@ -252,8 +261,8 @@ T512 INL void NAME##_m(KERNEL_ARGS) {                                           
             k_scales(b, &S);                                                                                       \
             for (int q = 0; q < 8; q += 2) {                                                                       \
                 const tgroup_t G0 = GROUP(b, &S, q), G1 = GROUP(b, &S, q + 1);                                     \
-                TACC(G0, WIDE, sb * 8 + q, a0)                                                                     \
-                TACC(G1, WIDE, sb * 8 + q + 1, a1)                                                                 \
+                TACC(G0, WIDE, sb * 8 + q, a0, b0)                                                                     \
+                TACC(G1, WIDE, sb * 8 + q + 1, a1, b1)                                                                 \
             }                                                                                                      \
         }                                                                                                          \
         ROW_END                                                                                                    \
@@ -266,10 +275,10 @@ T512 INL void q8_0_m(KERNEL_ARGS) {
         int64_t g = 0;
         for (; g + 2 <= groups; g += 2) {
             const cgroup_t G0 = c_q8_0(row + g * 34), G1 = c_q8_0(row + (g + 1) * 34);
-            CACC(G0, 0, g, a0)
-            CACC(G1, 0, g + 1, a1)
+            CACC(G0, 0, g, a0, b0)
+            CACC(G1, 0, g + 1, a1, b1)
         }
-        if (g < groups) { const cgroup_t G0 = c_q8_0(row + g * 34); CACC(G0, 0, g, a0) }
+        if (g < groups) { const cgroup_t G0 = c_q8_0(row + g * 34); CACC(G0, 0, g, a0, b0) }
         ROW_END
     }
 }
@@ -283,8 +292,8 @@ T512 INL void q6_K_m(KERNEL_ARGS) {
             q6_scales(b, s);
             for (int q = 0; q < 8; q += 2) {
                 const cgroup_t G0 = c_q6_K(b, s, q), G1 = c_q6_K(b, s, q + 1);
-                CACC(G0, 1, sb * 8 + q, a0)
-                CACC(G1, 1, sb * 8 + q + 1, a1)
+                CACC(G0, 1, sb * 8 + q, a0, b0)
+                CACC(G1, 1, sb * 8 + q + 1, a1, b1)
             }
         }
         ROW_END
