@@ -87,8 +87,12 @@ final class ExperimentTests: XCTestCase {
             let m = e.localizedDescription
             XCTAssertTrue(m.contains("x.yaml") && m.contains("'lucky'") && m.contains("full"), m)
         }
-        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\narms: [language, lora]\n")) { e in
-            XCTAssertTrue(e.localizedDescription.contains("lora"), e.localizedDescription)
+        XCTAssertEqual(try parse(base + "detect: {corpus: c}\narms: [language, lora]\n").trainedArms, [.language, .lora])
+        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {rank: 0}\n")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("lora.rank"), e.localizedDescription)
+        }
+        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {alpha: -1}\n")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("lora.alpha"), e.localizedDescription)
         }
         XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {rank: 4, dropout: 0.1}\n")) { e in
             XCTAssertTrue(e.localizedDescription.contains("'dropout'"), e.localizedDescription)
@@ -103,6 +107,7 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(ok.arms, [.language, .random])
         XCTAssertEqual(ok.randomDraws, 3)
         XCTAssertEqual(ok.lora.rank, .fixed(8))
+        XCTAssertEqual(ok.lora.alpha, 16, "default alpha")
         XCTAssertEqual(ok.evaluate.documents, 12)
     }
 
