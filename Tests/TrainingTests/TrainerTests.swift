@@ -25,6 +25,11 @@ final class TrainerTests: XCTestCase {
 
     func loadTiny() throws -> LoadedModel { try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model")) }
 
+    static func tinyConfig() throws -> ModelConfig {
+        try XCTSkipUnless(SharedData.isAvailable, "shared/ not present")
+        return try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model")).config
+    }
+
     func recipe(output: URL) -> Recipe {
         var r = Recipe(model: "tiny", language: "en", data: .init(train: "unused"), neurons: .init(file: "unused"), output: output.path)
         r.data.seqLen = 12
@@ -56,6 +61,69 @@ final class TrainerTests: XCTestCase {
         if let k = interruptAt { t.onStep = { s, _ in if s.step == k { Interrupt.request() } } }
         defer { Interrupt.reset() }
         return try t.run(resume: resume)
+    }
+
+    /// A LoRA run (rank 3 on q/v/down of every layer) through the same trainer.
+    func trainLoRA(output: URL, interruptAt: Int? = nil, resume: Bool = false, seed: UInt64 = 1) throws -> RunSummary {
+        let m = try loadTiny()
+        let seqs = TrainingData.sequences(documents: documents, tokenizer: m.tokenizer, seqLen: 12)
+        var r = recipe(output: output)
+        r.lora = LoRASettings()
+        r.lora?.rank = .fixed(3)
+        r.lora?.seed = seed
+        let target = LoRATraining(model: m.transformer, tensors: [.attnQ, .attnV, .ffnDown], rank: 3, alpha: 16, seed: seed)
+        let t = Trainer(recipe: r, model: m, target: target, sequences: seqs, runDirectory: output)
+        if let k = interruptAt { t.onStep = { s, _ in if s.step == k { Interrupt.request() } } }
+        defer { Interrupt.reset() }
+        return try t.run(resume: resume)
+    }
+
+    /// Same seed, same adapter bytes; an interrupted LoRA run resumed from its state (A, B and both
+    /// AdamW moments) ends with the uninterrupted run's adapter and metrics.
+    func testLoRARunIsDeterministicAndResumesExactly() throws {
+        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b"), cut = tmp.appendingPathComponent("cut")
+        let sa = try trainLoRA(output: a)
+        XCTAssertTrue(sa.completed)
+        XCTAssertEqual(sa.loraRank, 3)
+        XCTAssertNil(sa.deltaPath)
+        let adapter = try XCTUnwrap(sa.adapterPath)
+        let tiny = try loadTiny().config
+        XCTAssertEqual(sa.trainableParameters, 3 * tiny.layers * ((tiny.hidden + tiny.qDim) + (tiny.hidden + tiny.kvDim) + (tiny.ffn + tiny.hidden)))
+        XCTAssertLessThan(try XCTUnwrap(sa.lastLoss), try XCTUnwrap(sa.firstLoss), "training lowers the loss")
+        let weights = URL(fileURLWithPath: adapter).appendingPathComponent(PEFTAdapter.weightsFile)
+        _ = try trainLoRA(output: b)
+        XCTAssertEqual(try Data(contentsOf: weights), try Data(contentsOf: b.appendingPathComponent("adapter/adapter_model.safetensors")))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: adapter).appendingPathComponent(PEFTAdapter.configFile)),
+                       try Data(contentsOf: b.appendingPathComponent("adapter/adapter_config.json")))
+        _ = try trainLoRA(output: b.appendingPathComponent("other"), seed: 2)
+        XCTAssertNotEqual(try Data(contentsOf: weights), try Data(contentsOf: b.appendingPathComponent("other/adapter/adapter_model.safetensors")),
+                          "another seed draws another A")
+
+        let partial = try trainLoRA(output: cut, interruptAt: 3)
+        XCTAssertFalse(partial.completed)
+        XCTAssertEqual(partial.steps, 3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent("adapter").path))
+        let resumed = try trainLoRA(output: cut, resume: true)
+        XCTAssertTrue(resumed.completed)
+        XCTAssertEqual(resumed.steps, sa.steps)
+        XCTAssertEqual(try Data(contentsOf: weights), try Data(contentsOf: cut.appendingPathComponent("adapter/adapter_model.safetensors")),
+                       "a resumed LoRA run's adapter equals the uninterrupted run's")
+        func steps(_ u: URL) throws -> [String] {
+            try String(contentsOf: u.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+                let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return "\(o["step"]!) \(o["loss"]!) \(o["lr"]!) \(o["grad_norm"]!)"
+            }
+        }
+        XCTAssertEqual(try steps(a), try steps(cut))
+
+        // The adapter merged into a fresh model gives the trained model's loss.
+        let ids: [Int32] = try loadTiny().tokenizer.encode(documents[0], addSpecialTokens: true)
+        let base = try loadTiny(), merged = try loadTiny()
+        try DeltaMerge.apply([ScaledDelta(path: adapter, scale: 1)], to: merged)
+        let before = try base.transformer.score(ids).meanNLL, after = try merged.transformer.score(ids).meanNLL
+        XCTAssertLessThan(after, before, "the adapter fits its training text better")
+        try DeltaMerge.apply([ScaledDelta(path: adapter, scale: 1)], to: merged, subtract: true)
+        XCTAssertEqual(try merged.transformer.score(ids).meanNLL, before, accuracy: 1e-6, "subtracting reverts")
     }
 
     func testSameSeedGivesBitIdenticalDelta() throws {
@@ -183,6 +251,34 @@ final class RecipeTests: XCTestCase {
                 XCTAssertTrue(e.localizedDescription.contains("'\(key)'"), e.localizedDescription)
             }
         }
+    }
+
+    /// `lora:` declares its keys once with defaults; rank auto needs neurons to match, a fixed rank does not.
+    func testLoRABlock() throws {
+        let r = try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["lora.rank=auto"])
+        XCTAssertEqual(r.lora, LoRASettings())
+        XCTAssertEqual(r.lora?.alpha, 16)
+        XCTAssertNil(try Recipe.parse(yaml: yaml, path: "r.yaml").lora, "no lora block: neuron training")
+        let fixed = try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["lora={rank: 8, alpha: 32, seed: 3}", "neurons.file=null"])
+        XCTAssertEqual(fixed.lora?.rank, .fixed(8))
+        XCTAssertEqual(fixed.lora?.alpha, 32)
+        XCTAssertEqual(fixed.lora?.seed, 3)
+        XCTAssertTrue(try fixed.yaml().contains("rank: 8"), "written back as it was given")
+        XCTAssertEqual(try Recipe.parse(yaml: try fixed.yaml(), path: "again").lora, fixed.lora)
+        for (o, field) in [(["lora.rank=auto", "neurons.file=null"], "neurons"), (["lora.rank=0"], "lora.rank"),
+                           (["lora.alpha=0"], "lora.alpha"), (["lora.rank=two"], "lora"), (["lora.dropout=0.1"], "dropout")] {
+            XCTAssertThrowsError(try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: o), "\(o)") { e in
+                XCTAssertTrue(e.localizedDescription.contains(field), e.localizedDescription)
+            }
+        }
+        // rank auto: the rank whose parameters on the same matrices are closest to the neurons'.
+        var c = try TrainerTests.tinyConfig()  // shaped as Gemma 3 270M
+        (c.hidden, c.layers, c.heads, c.kvHeads, c.headDim, c.ffn) = (640, 18, 4, 1, 256, 2048)
+        let tensors: [TrainableTensor] = [.attnQ, .attnK, .attnV, .ffnUp, .ffnDown]
+        XCTAssertEqual(LoRAAdapters.parametersPerRank(tensors, c), 18 * (1664 + 896 + 896 + 2688 + 2688))
+        XCTAssertEqual(LoRASettings().resolvedRank(tensors: tensors, config: c, matching: 476_160), 3, "the quick experiment's language arm")
+        XCTAssertNil(LoRASettings().resolvedRank(tensors: tensors, config: c, matching: nil))
+        XCTAssertEqual(fixed.lora?.resolvedRank(tensors: tensors, config: c, matching: nil), 8)
     }
 
     func testInvalidValuesAndOverrides() {
