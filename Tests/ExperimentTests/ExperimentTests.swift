@@ -76,11 +76,13 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(quick.language, "vi")
         XCTAssertEqual(quick.detect.excludeEnglish?.corpus, "plnd-en")
         XCTAssertEqual(quick.evaluate.languages, ["vi", "en"])
-        XCTAssertEqual(quick.trainedArms, [.language, .random, .full])
+        XCTAssertEqual(quick.trainedArms, [.language, .random, .lora, .full])
+        XCTAssertEqual(quick.lora.rank, .auto)
         XCTAssertEqual(quick.randomSeeds, [1, 2, 3])
         let paper = try ExperimentRecipe.load(root.appendingPathComponent("recipes/vi-enhance.yaml").path)
         XCTAssertEqual(paper.evaluate.benchmarkLanguages, ["vi", "en"], "XQuAD has no Japanese")
         XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50", "data.max_tokens_per_document=1024"])
+        XCTAssertEqual(paper.trainedArms, [.language, .random, .lora, .full])
     }
 
     func testDefaultsUnknownKeysAndArms() throws {
