@@ -68,7 +68,8 @@ struct TrainCommand: ParsableCommand {
 
         // Neurons (with lora: what rank auto is matched to, if given)
         var set: NeuronSet?
-        if let neuronFile = r.neurons.file ?? r.neurons.random?.match {
+        let neuronFile = r.neurons.file ?? r.neurons.random?.match
+        if let neuronFile {
             var s = try NeuronSet.load(url: URL(fileURLWithPath: neuronFile))
             try s.validate(against: model.config, fingerprint: model.fingerprint)
             if let random = r.neurons.random { s = try NeuronSet.randomMatching(s, config: model.config, seed: random.seed) }
@@ -114,11 +115,10 @@ struct TrainCommand: ParsableCommand {
 
         let trainer = Trainer(recipe: r, model: model, target: target, sequences: sequences, runDirectory: runDir)
         trainer.deltaMetadata = ["language": r.language, "base_model": r.model, "documents": String(split.train.count)]
-        if let set {
+        if let set, let neuronFile {
             trainer.deltaMetadata["neurons"] = String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues:
                 NeuronStructure.allCases.map { ($0.rawValue, set.count(structure: $0)) }), options: [.sortedKeys]), as: UTF8.self)
-            let file = r.neurons.file ?? r.neurons.random!.match
-            trainer.deltaMetadata["neuron_source"] = r.neurons.random.map { "random(seed \($0.seed), matching \(file))" } ?? file
+            trainer.deltaMetadata["neuron_source"] = r.neurons.random.map { "random(seed \($0.seed), matching \(neuronFile))" } ?? neuronFile
         }
         trainer.log = { printError($0) }
         let progress = ProgressLine(everyOtherwise: 1)

@@ -107,7 +107,7 @@ public final class LoRATraining: TrainingTarget {
     public var stateBytes: Int { 4 * 4 * parameterCount }
 
     public var summary: String {
-        "\(parameterCount) parameters: LoRA rank \(adapters.rank), alpha \(adapters.alpha) on "
+        "\(parameterCount) parameters: LoRA rank \(adapters.rank), alpha \(String(format: "%g", adapters.alpha)) on "
             + adapters.tensors.map(\.rawValue).joined(separator: ", ") + " of every layer"
     }
 

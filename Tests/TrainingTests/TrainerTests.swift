@@ -81,7 +81,7 @@ final class TrainerTests: XCTestCase {
     /// Same seed, same adapter bytes; an interrupted LoRA run resumed from its state (A, B and both
     /// AdamW moments) ends with the uninterrupted run's adapter and metrics.
     func testLoRARunIsDeterministicAndResumesExactly() throws {
-        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b"), cut = tmp.appendingPathComponent("cut")
+        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
         let sa = try trainLoRA(output: a)
         XCTAssertTrue(sa.completed)
         XCTAssertEqual(sa.loraRank, 3)
@@ -99,22 +99,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(try Data(contentsOf: weights), try Data(contentsOf: b.appendingPathComponent("other/adapter/adapter_model.safetensors")),
                           "another seed draws another A")
 
-        let partial = try trainLoRA(output: cut, interruptAt: 3)
-        XCTAssertFalse(partial.completed)
-        XCTAssertEqual(partial.steps, 3)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent("adapter").path))
-        let resumed = try trainLoRA(output: cut, resume: true)
-        XCTAssertTrue(resumed.completed)
-        XCTAssertEqual(resumed.steps, sa.steps)
-        XCTAssertEqual(try Data(contentsOf: weights), try Data(contentsOf: cut.appendingPathComponent("adapter/adapter_model.safetensors")),
-                       "a resumed LoRA run's adapter equals the uninterrupted run's")
-        func steps(_ u: URL) throws -> [String] {
-            try String(contentsOf: u.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
-                let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                return "\(o["step"]!) \(o["loss"]!) \(o["lr"]!) \(o["grad_norm"]!)"
-            }
-        }
-        XCTAssertEqual(try steps(a), try steps(cut))
+        try assertResumesExactly(result: "adapter/adapter_model.safetensors") { try trainLoRA(output: $0, interruptAt: $1, resume: $2) }
 
         // The adapter merged into a fresh model gives the trained model's loss.
         let ids: [Int32] = try loadTiny().tokenizer.encode(documents[0], addSpecialTokens: true)
@@ -140,26 +125,32 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "loss and learning rate")
     }
 
-    func testInterruptedRunResumesExactly() throws {
-        let full = tmp.appendingPathComponent("full"), cut = tmp.appendingPathComponent("cut")
-        let s = try train(output: full)
-        let partial = try train(output: cut, interruptAt: 3)
+    /// Trains into `full` uninterrupted and into `cut` interrupted after step 3 then resumed; the
+    /// result file `result` and the metrics (all but timings) must agree.
+    func assertResumesExactly(result: String, _ train: (URL, Int?, Bool) throws -> RunSummary) throws {
+        let full = tmp.appendingPathComponent("full-\(result)"), cut = tmp.appendingPathComponent("cut-\(result)")
+        let s = try train(full, nil, false)
+        let partial = try train(cut, 3, false)
         XCTAssertFalse(partial.completed)
         XCTAssertEqual(partial.steps, 3)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent("delta.safetensors").path))
-        let resumed = try train(output: cut, resume: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent(result).path))
+        let resumed = try train(cut, nil, true)
         XCTAssertTrue(resumed.completed)
         XCTAssertEqual(resumed.steps, s.steps)
-        XCTAssertEqual(try Data(contentsOf: full.appendingPathComponent("delta.safetensors")),
-                       try Data(contentsOf: cut.appendingPathComponent("delta.safetensors")),
-                       "a resumed run's delta equals the uninterrupted run's")
-        XCTAssertEqual(try String(contentsOf: full.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+        XCTAssertEqual(try Data(contentsOf: full.appendingPathComponent(result)), try Data(contentsOf: cut.appendingPathComponent(result)),
+                       "a resumed run's \(result) equals the uninterrupted run's")
+        func steps(_ u: URL) throws -> [String] {
             // seconds and tokens/s differ run to run; everything else must agree
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" },
-        try String(contentsOf: cut.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" })
+            try String(contentsOf: u.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+                let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return "\(o["step"]!) \(o["loss"]!) \(o["lr"]!) \(o["grad_norm"]!)"
+            }
+        }
+        XCTAssertEqual(try steps(full), try steps(cut))
+    }
+
+    func testInterruptedRunResumesExactly() throws {
+        try assertResumesExactly(result: "delta.safetensors") { try train(output: $0, interruptAt: $1, resume: $2) }
     }
 
     func testDeltaRoundTripMergeAndRevert() throws {
