@@ -4,7 +4,9 @@
 For each model (the tiny Hugging Face checkpoints of ../shared/reference/tiny and the two default
 GGUF models) it trains a small delta with `langneuron train`, then:
   * PEFT: `PeftModel.from_pretrained` on the transformers model gives the per-token NLL of
-    `langneuron score --delta` (tolerance 1e-4 tiny, 1e-3 GGUF), with and without --pad-rank;
+    `langneuron score --delta` (tolerance 1e-4 tiny, 1e-3 GGUF), with and without --pad-rank, and
+    that of a trained LoRA adapter (`train` with `lora: {rank: 2, alpha: 8}`, RUN/adapter) with
+    `langneuron score --delta RUN/adapter`;
   * llama.cpp (GGUF models): `llama-perplexity --lora ADAPTER` gives the perplexity of the merged
     GGUF (`langneuron merge`), relative tolerance 1e-3, on the base merged at scale 0 (the same
     tensors in F32, as in the merged file); on the quantised base with a tolerance widened by how
@@ -272,7 +274,20 @@ checkpoint_every: 100
             err = float(np.abs(torch_nll(pm, ids) - ref).max())
             check(name, f"PEFT {label} NLL = langneuron score --delta", err <= tol, f"max |ΔNLL| = {err:.2e} over {len(ref)} tokens (tolerance {tol:g})")
             del pm
-        del base
+
+        # A trained LoRA adapter (the experiment's lora arm: `train` with a lora block writes RUN/adapter):
+        # PEFT loads it and gives langneuron's NLL with the adapter (merged in memory by --delta DIR).
+        run([ln, "train", w / "recipe.yaml", "--set", "lora={rank: 2, alpha: 8, seed: 1}", "--set", f"output={w / 'lora-run'}"])
+        adapter = w / "lora-run" / "adapter"
+        ln_lora = np.array(json.loads(run([ln, "score", path, "--delta", adapter, "--text-file", w / "eval.txt", "--json"]))["nll"])
+        moved = float(np.abs(ln_lora - np.array(ln_base["nll"])).max())
+        check(name, "LoRA adapter is visible", moved > 10 * tol, f"max |NLL(adapter) − NLL(base)| = {moved:.2e} (must exceed 10 × {tol:g})")
+        pm = PeftModel.from_pretrained(copy.deepcopy(base), adapter).eval()
+        err = float(np.abs(torch_nll(pm, ids) - ln_lora).max())
+        check(name, "PEFT trained LoRA adapter NLL = langneuron score --delta ADAPTER", err <= tol,
+              f"max |ΔNLL| = {err:.2e} over {len(ln_lora)} tokens (tolerance {tol:g}; r 2, lora_alpha 8)")
+        sz["lora adapter (rank 2)"] = (adapter / "adapter_model.safetensors").stat().st_size
+        del pm, base
 
         # Files read back independently (covers the q/k mapping of GGUF Llama bases for PEFT/mlx too).
         expected = expected_hf_deltas(delta, info)

@@ -37,7 +37,10 @@ public struct ExperimentRecipe: Decodable {
     public var randomDraws: Int = 3
     /// Seed of the first random draw.
     public var randomSeed: UInt64 = 1
-    public var lora = LoRA()
+    /// The `lora` arm's adapter: rank (`auto`: the rank whose trainable parameters are closest to
+    /// the language arm's on the same matrices), alpha (the update is alpha/rank · B·A, as in PEFT),
+    /// seed of A's initialisation.
+    public var lora = LoRASettings()
     public var evaluate = Evaluate()
 
     public struct Detect: Decodable {
@@ -80,33 +83,6 @@ public struct ExperimentRecipe: Decodable {
             try c.update(&consistency, .consistency)
             try c.update(&cap, .cap)
             try c.update(&excludeEnglish, .excludeEnglish)
-        }
-    }
-
-    /// The `lora` arm's adapter: rank (`auto`: the rank whose trainable parameters are closest to
-    /// the language arm's) and scaling numerator (the update is alpha/rank · B·A, as in PEFT).
-    public struct LoRA: Decodable {
-        public var rank: Rank = .auto
-        public var alpha: Double = 16
-
-        public enum Rank: Equatable, Decodable {
-            case auto
-            case fixed(Int)
-            public init(from decoder: Decoder) throws {
-                let c = try decoder.singleValueContainer()
-                if let n = try? c.decode(Int.self) { self = .fixed(n); return }
-                if let s = try? c.decode(String.self), s == "auto" { self = .auto; return }
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "lora.rank must be 'auto' or a positive integer")
-            }
-        }
-
-        enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha }
-        public init() {}
-        public init(from decoder: Decoder) throws {
-            try StrictKeys.check(decoder, CodingKeys.allCases.map(\.rawValue), block: "lora")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            try c.update(&rank, .rank)
-            try c.update(&alpha, .alpha)
         }
     }
 
@@ -173,12 +149,9 @@ public struct ExperimentRecipe: Decodable {
     public func validate(path: String) throws {
         func bad(_ f: String, _ r: String) -> ExperimentError { .invalidRecipe(path: path, field: f, reason: r) }
         if Set(arms).count != arms.count { throw bad("arms", "lists an arm twice") }
-        if trainedArms.isEmpty { throw bad("arms", "must list at least one trained arm (language, random, full)") }
+        if trainedArms.isEmpty { throw bad("arms", "must list at least one trained arm (language, random, lora, full)") }
         if arms.contains(.random) && randomDraws < 1 { throw bad("random_draws", "must be at least 1 when the random arm is run") }
-        if arms.contains(.lora) {
-            throw bad("arms", "lists 'lora', which this version cannot train yet (its kernels are not written); remove it from arms")
-        }
-        if case let .fixed(n) = lora.rank, n < 1 { throw bad("lora.rank", "must be 'auto' or a positive integer") }
+        if let p = lora.problem() { throw bad(p.field, p.reason) }
         if detect.documents < 1 { throw bad("detect.documents", "must be at least 1") }
         if evaluate.documents < 1 { throw bad("evaluate.documents", "must be at least 1") }
     }

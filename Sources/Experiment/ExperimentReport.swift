@@ -59,7 +59,8 @@ public enum ExperimentReport {
         return s
     }
 
-    /// Trainable parameters, train time, peak memory and final loss per arm (random: mean ± sd over draws).
+    /// Trainable parameters, train time, peak memory and final loss per arm (random: mean ± sd over
+    /// draws; lora: with the rank it trained).
     public static func trainingMarkdown(_ r: ExperimentResults) -> String {
         var s = "| arm | trainable parameters | train time | peak memory | final train loss |\n|---|---:|---:|---:|---:|\n"
         s += "| base | 0 | - | - | - |\n"
@@ -72,7 +73,8 @@ public enum ExperimentReport {
                 return fmt(sp.mean) + (sp.std.map { " ± " + String(format: sdFmt, $0) } ?? "")
             }
             let params = r.trainableParameters(a).map(String.init) ?? "-"
-            s += "| \(a.rawValue) | \(params) | \(spread({ $0.seconds }, duration, "%.0f s")) | "
+            let label = t.first?.loraRank.map { "\(a.rawValue) (rank \($0))" } ?? a.rawValue
+            s += "| \(label) | \(params) | \(spread({ $0.seconds }, duration, "%.0f s")) | "
                 + "\(spread({ $0.peakMemoryMB }, { String(format: "%.0f MB", $0) }, "%.0f")) | "
                 + "\(spread({ $0.finalLoss }, { String(format: "%.4f", $0) }, "%.4f")) |\n"
         }
@@ -117,7 +119,7 @@ public enum ExperimentReport {
         return "\(t)s"
     }
 
-    /// `report.json`: `arms` (base, language, random = mean over draws with `*_std`, full),
+    /// `report.json`: `arms` (base, language, random = mean over draws with `*_std`, lora, full),
     /// `random_draws`, `trainable_parameters`, `training`, `changes`, `other_languages`.
     public static func json(_ r: ExperimentResults, extra: [String: Any]) throws -> Data {
         func finite(_ m: [String: Double]) -> [String: Double] { m.filter { $0.value.isFinite } }
@@ -134,6 +136,7 @@ public enum ExperimentReport {
             if let v = t.peakMemoryMB { o["peak_memory_mb"] = v }
             if let v = t.finalLoss, v.isFinite { o["final_loss"] = v }
             if let v = t.steps { o["steps"] = v }
+            if let v = t.loraRank { o["lora_rank"] = v }
             return o
         }
         var arms: [String: Any] = ["base": r.base.mapValues(finite)]

@@ -15,14 +15,18 @@ public struct TrainOutcome: Codable, Equatable, Sendable {
     /// Mean NLL of the last step's batch, before its update.
     public var finalLoss: Double?
     public var steps: Int?
+    /// The rank the `lora` arm trained (resolved from `auto`).
+    public var loraRank: Int?
 
     enum CodingKeys: String, CodingKey {
         case trainableParameters = "trainable_parameters", seconds, peakMemoryMB = "peak_memory_mb", finalLoss = "final_loss", steps
+        case loraRank = "lora_rank"
     }
 
-    public init(trainableParameters: Int? = nil, seconds: Double? = nil, peakMemoryMB: Double? = nil, finalLoss: Double? = nil, steps: Int? = nil) {
+    public init(trainableParameters: Int? = nil, seconds: Double? = nil, peakMemoryMB: Double? = nil, finalLoss: Double? = nil, steps: Int? = nil,
+                loraRank: Int? = nil) {
         self.trainableParameters = trainableParameters; self.seconds = seconds; self.peakMemoryMB = peakMemoryMB
-        self.finalLoss = finalLoss; self.steps = steps
+        self.finalLoss = finalLoss; self.steps = steps; self.loraRank = loraRank
     }
 }
 
@@ -88,7 +92,7 @@ public struct ExperimentResults {
     public var language: String
     public var languages: [String]
     public var base: ArmMetrics
-    /// Trained runs: `language`, each random draw, `full`, in that order.
+    /// Trained runs: `language`, each random draw, `lora`, `full`, in that order.
     public var runs: [ArmRun]
 
     public init(model: String, modelFingerprint: String, language: String, languages: [String], base: ArmMetrics, runs: [ArmRun]) {

@@ -121,7 +121,16 @@ public struct ExperimentRunner {
                                  languages: [r.language] + r.evaluate.languages.filter { $0 != r.language },
                                  benchmarkLanguages: r.evaluate.benchmarkLanguages, documents: r.evaluate.documents,
                                  maxTokens: r.evaluate.maxTokens, limit: r.evaluate.limit, corpora: corpora,
-                                 arms: plannedRuns.map { (name: $0.directory, delta: path($0.directory) + "/delta.safetensors") })
+                                 arms: plannedRuns.map { (name: $0.directory, delta: Self.result($0.arm, in: path($0.directory)).path) })
+    }
+
+    /// What a finished run of `arm` leaves in `dir` for the evaluation (the sparse delta, or the
+    /// `lora` arm's PEFT adapter directory), and the file whose presence says it finished and whose
+    /// SHA-256 the report lists.
+    public static func result(_ arm: Arm, in dir: String) -> (path: String, file: String) {
+        guard arm == .lora else { return (dir + "/delta.safetensors", dir + "/delta.safetensors") }
+        let adapter = dir + "/" + LoRATraining.adapterDirectory
+        return (adapter, adapter + "/" + PEFTAdapter.weightsFile)
     }
 
     /// Runs every step (reusing finished ones) and writes the report; returns the results.
@@ -181,7 +190,12 @@ public struct ExperimentRunner {
                 neurons = ["neurons.file=null", "neurons.random.match=\(setFile)", "neurons.random.seed=\(planned.seed ?? 1)"]
                 neuronFile = setFile
             case .full: neurons = ["neurons.file=\(path("neurons-all.json"))"]; neuronFile = path("neurons-all.json")
-            case .base, .lora: continue
+            case .lora:
+                // The same matrices (`trainable:`) in every layer; rank auto is matched to the language set.
+                let l = r.lora
+                neurons = ["neurons.file=\(setFile)", "lora.rank=\(l.rank)", "lora.alpha=\(l.alpha)", "lora.seed=\(l.seed)"]
+                neuronFile = setFile
+            case .base: continue
             }
             let overrides = common + neurons + ["output=\(dir)"]
             // The recipe's text and the neuron set count too: editing recipes/vi.yaml must not reuse a run made before.
@@ -189,9 +203,10 @@ public struct ExperimentRunner {
                 + ["recipe sha256 " + SHA256Hasher.hex(Data(trainText.utf8)),
                    "neurons sha256 " + (try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: neuronFile)))]
             let outcomeFile = URL(fileURLWithPath: dir).appendingPathComponent("outcome.json")
-            let begun = exists(dir + "/delta.safetensors") || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
+            let finished = Self.result(planned.arm, in: dir).file
+            let begun = exists(finished) || exists(dir + "/state.safetensors") || exists(dir + "/metrics.jsonl")
             var outcome: TrainOutcome?
-            if try steps.reuse(planned.directory, settings: settings, exists: begun) && exists(dir + "/delta.safetensors") {
+            if try steps.reuse(planned.directory, settings: settings, exists: begun) && exists(finished) {
                 outcome = try? JSONDecoder().decode(TrainOutcome.self, from: Data(contentsOf: outcomeFile))
             } else {
                 try steps.record(planned.directory, settings: settings)
@@ -231,6 +246,14 @@ public struct ExperimentRunner {
         guard backend.writesFiles else { return results }
         try writeReport(results, set: set, setFile: setFile, trainText: trainText, seconds: Date().timeIntervalSince(started))
         return results
+    }
+
+    /// The summary's clause on the `lora` arm: its rank and alpha, on which matrices.
+    func loraText(_ results: ExperimentResults) -> String {
+        guard let run = results.runs(of: .lora).first else { return "" }
+        let rank = run.training?.loraRank.map { "rank \($0)" } ?? "rank \(recipe.lora.rank)"
+        let auto = recipe.lora.rank == .auto ? " (auto: the trainable parameters closest to the language arm's)" : ""
+        return "; the lora arm trains a \(rank)\(auto) update with alpha \(String(format: "%g", recipe.lora.alpha)) of the same matrices in every layer"
     }
 
     func detectRequest(corpus: String, language: String, documents: Int, exclude: String?, output: String) -> DetectRequest {
@@ -275,8 +298,9 @@ public struct ExperimentRunner {
         var fingerprints: [(name: String, sha256: String)] = [("model \(r.model)", results.modelFingerprint)]
         fingerprints.append((URL(fileURLWithPath: setFile).lastPathComponent, try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: setFile))))
         for p in plannedRuns {
-            let d = URL(fileURLWithPath: path(p.directory)).appendingPathComponent("delta.safetensors")
-            if exists(d.path) { fingerprints.append(("\(p.directory)/delta.safetensors", try SHA256Hasher.hex(fileAt: d))) }
+            let file = Self.result(p.arm, in: path(p.directory)).file
+            let shown = p.directory + file.dropFirst(path(p.directory).count)
+            if exists(file) { fingerprints.append((shown, try SHA256Hasher.hex(fileAt: URL(fileURLWithPath: file)))) }
         }
         let recipeText = (try? String(contentsOfFile: recipePath, encoding: .utf8)) ?? ""
         var extra: [String: Any] = [
@@ -292,6 +316,7 @@ public struct ExperimentRunner {
         \(neuronCount) \(r.language)-specific neurons (PLND on \(r.detect.documents) documents of \(r.detect.corpus)\
         \(r.detect.excludeEnglish != nil ? ", English neurons removed" : "")) trained with \(r.train)\
         \(draws > 0 ? "; the random arm trains the same number of neurons per layer and structure (\(draws) draws, seeds \(r.randomSeeds.map(String.init).joined(separator: ", ")))" : "")\
+        \(loraText(results))\
         \(results.arms.contains(.full) ? "; the full arm trains every row/column of the same matrices" : ""); \
         every arm on the same data with the same schedule. Target-language perplexity is on the training run's held-out documents.
         """

@@ -128,16 +128,16 @@ struct BenchCommand: ParsableCommand {
                                           activations: TrainingWorkspace.bytes(config: c, maxTokens: tokens, recompute: ws.recompute),
                                           note: ws.recompute ? "recomputing layers in the backward pass" : "all layers saved").summary)
                 }
-                let grads = SliceBuffers(slices: slices, config: c)
-                let adam = SparseAdamW(settings: OptimizerSettings(), slices: slices, model: m.transformer)
+                let target = SliceTraining(model: m.transformer, slices: slices)
+                let adam = AdamW(settings: OptimizerSettings(), parameters: target.parameters)
                 var best = Double.infinity
                 for i in 0...max(1, repeats) { // the first step warms up
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    grads.zero()
-                    _ = try m.transformer.lossAndGradients(tokens: inputs, targets: targets, grads: grads,
-                                                           gradientScale: 1 / Float(tokens), workspace: ws)
-                    adam.clip(grads)
-                    adam.update(grads, lr: 1e-6, model: m.transformer)
+                    target.zeroGradients()
+                    _ = try target.accumulate(tokens: inputs, targets: targets, gradientScale: 1 / Float(tokens), workspace: ws)
+                    adam.clip()
+                    adam.update(lr: 1e-6)
+                    target.commit()
                     let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                     if i > 0 { best = min(best, dt) }
                 }

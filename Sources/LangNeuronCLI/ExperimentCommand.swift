@@ -8,10 +8,11 @@ import Training
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
-        abstract: "Run the enhancement experiment from one recipe: detect, train every arm (language, random draws, full), evaluate, report.",
+        abstract: "Run the enhancement experiment from one recipe: detect, train every arm (language, random draws, lora, full), evaluate, report.",
         discussion: """
-        Writes OUTPUT/neurons-*.json, one training run per arm (OUTPUT/language, OUTPUT/random-SEED, OUTPUT/full; \
-        each with its delta and outcome.json), OUTPUT/report.json ({"arms": {"base"|"language"|"random"|"full": \
+        Writes OUTPUT/neurons-*.json, one training run per arm (OUTPUT/language, OUTPUT/random-SEED, OUTPUT/lora, \
+        OUTPUT/full; each with its delta, or for lora its PEFT adapter directory, and outcome.json), \
+        OUTPUT/report.json ({"arms": {"base"|"language"|"random"|"lora"|"full": \
         {LANG: {ppl, …}}}, "random_draws": […], "trainable_parameters": …}), OUTPUT/report.md, OUTPUT/report.html \
         (one self-contained page), OUTPUT/loss.svg, OUTPUT/delta.svg and OUTPUT/neurons.svg. Finished steps are \
         reused on a rerun if they were made with the same settings (recorded in OUTPUT/steps.json; other settings \
@@ -58,7 +59,7 @@ struct CommandBackend: ExperimentBackend {
         let summary = try TrainCommand.parse(args).train()
         guard summary.completed else { throw ExitCode(130) }
         return TrainOutcome(trainableParameters: summary.trainableParameters, seconds: summary.seconds,
-                            peakMemoryMB: PeakMemory.megabytes(), finalLoss: summary.lastLoss, steps: summary.steps)
+                            peakMemoryMB: PeakMemory.megabytes(), finalLoss: summary.lastLoss, steps: summary.steps, loraRank: summary.loraRank)
     }
 
     func evaluate(_ request: EvaluationRequest) throws -> (columns: [(String, ArmMetrics)], fingerprint: String) {

@@ -40,25 +40,39 @@ struct ExportCommand: ParsableCommand {
         let resolved = try ModelLocator(progress: { printError($0) }).resolve(base)
         let fingerprint = try resolved.knownSHA256 ?? ModelFingerprint.of(url: resolved.url)
         let config: ModelConfig
-        let defaultID: String
         var ggufArchitecture: String?
         switch resolved.kind {
         case .gguf:
             let gguf = try GGUFFile(url: resolved.url)
             config = try ModelConfig(gguf: gguf)
-            defaultID = gguf.metadata["general.name"]?.string ?? resolved.url.deletingPathExtension().lastPathComponent
             ggufArchitecture = gguf.metadata["general.architecture"]?.string
         case .huggingFaceDirectory:
             let dir = try HuggingFaceModelDirectory(url: resolved.url)
             let modelType = dir.config["model_type"] as? String ?? ""
             let tied = (dir.config["tie_word_embeddings"] as? Bool) ?? modelType.hasPrefix("gemma")
             config = try ModelConfig(huggingFaceConfig: dir.config, path: resolved.url.path, hasLMHead: !tied)
-            defaultID = resolved.url.standardizedFileURL.lastPathComponent
         }
+        let defaultID = try adapterBaseModelID(of: resolved)
         let file = try DeltaFile.read(url: URL(fileURLWithPath: delta), config: config, fingerprint: fingerprint)
         let summary = try AdapterExport.export(delta: file, deltaPath: delta, config: config, format: format,
                                                baseModelID: baseModelID ?? defaultID, ggufArchitecture: ggufArchitecture,
                                                padRank: padRank, to: URL(fileURLWithPath: output))
         print("wrote \(summary.files.map(\.path).joined(separator: ", ")): \(summary.modules) modules, rank ≤ \(summary.rank), \(summary.bytes) bytes")
     }
+}
+
+/// The base model id an adapter records (`base_model_name_or_path`): a GGUF file's
+/// `general.name` (else its file name), a Hugging Face directory's name.
+func adapterBaseModelID(of resolved: ResolvedModel) throws -> String {
+    switch resolved.kind {
+    case .gguf:
+        return try GGUFFile(url: resolved.url).metadata["general.name"]?.string ?? resolved.url.deletingPathExtension().lastPathComponent
+    case .huggingFaceDirectory:
+        return resolved.url.standardizedFileURL.lastPathComponent
+    }
+}
+
+/// Same for a model spec (default name, GGUF path or Hugging Face directory).
+func adapterBaseModelID(of spec: String) throws -> String {
+    try adapterBaseModelID(of: ModelLocator(progress: { _ in }).resolve(spec))
 }

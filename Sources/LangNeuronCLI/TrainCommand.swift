@@ -11,10 +11,13 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train only the chosen neurons of a model from a recipe; writes a sparse delta.",
+        abstract: "Train only the chosen neurons of a model from a recipe; writes a sparse delta (or, with lora:, a LoRA adapter).",
         discussion: """
         Writes RUN_DIR/delta.safetensors, metrics.jsonl (one line per step), recipe.yaml and resumable \
-        state. Ctrl-C saves the state; `langneuron train --resume RUN_DIR` continues exactly.
+        state. Ctrl-C saves the state; `langneuron train --resume RUN_DIR` continues exactly. A recipe \
+        with a `lora: {rank: auto | N, alpha: A}` block trains a LoRA adapter on the `trainable` matrices \
+        of every layer instead (rank auto: the trainable parameters closest to the neurons' rows/columns) \
+        and writes RUN_DIR/adapter, a PEFT adapter directory that --delta and eval --arm merge in memory.
         """)
 
     @Argument(help: "Recipe file (YAML). Not needed with --resume.")
@@ -63,14 +66,31 @@ struct TrainCommand: ParsableCommand {
         let model = try loadModel(r.model, quiet: json)
         let trainable = try r.trainableTensors(path: recipeURL.path)
 
-        // Neurons
-        let neuronFile = r.neurons.file ?? r.neurons.random!.match
-        var set = try NeuronSet.load(url: URL(fileURLWithPath: neuronFile))
-        try set.validate(against: model.config, fingerprint: model.fingerprint)
-        if let random = r.neurons.random {
-            set = try NeuronSet.randomMatching(set, config: model.config, seed: random.seed)
+        // Neurons (with lora: what rank auto is matched to, if given)
+        var set: NeuronSet?
+        let neuronFile = r.neurons.file ?? r.neurons.random?.match
+        if let neuronFile {
+            var s = try NeuronSet.load(url: URL(fileURLWithPath: neuronFile))
+            try s.validate(against: model.config, fingerprint: model.fingerprint)
+            if let random = r.neurons.random { s = try NeuronSet.randomMatching(s, config: model.config, seed: random.seed) }
+            set = s
         }
-        let slices = NeuronSelection.slices(masks: set.toLayerMasks(), trainable: trainable, config: model.config)
+        let slices = set.map { NeuronSelection.slices(masks: $0.toLayerMasks(), trainable: trainable, config: model.config) }
+        let target: TrainingTarget
+        if let lora = r.lora {
+            let matched = slices?.parameterCount(model.config)
+            guard let rank = lora.resolvedRank(tensors: trainable, config: model.config, matching: matched) else {
+                throw CLIError.badInput("\(recipeURL.path): lora.rank auto needs the neurons to match (neurons.file or neurons.random)")
+            }
+            target = LoRATraining(model: model.transformer, tensors: trainable, rank: rank, alpha: Float(lora.alpha), seed: lora.seed,
+                                  baseModelID: try adapterBaseModelID(of: r.model))
+            if let matched, !json {
+                printError("lora rank \(rank)\(lora.rank == .auto ? " (auto)" : ""): \(target.parameterCount) parameters against the \(matched) of the neurons' rows/columns")
+            }
+        } else {
+            guard let slices else { throw CLIError.badInput("\(recipeURL.path): no neurons to train (neurons.file or neurons.random)") }
+            target = SliceTraining(model: model.transformer, slices: slices)
+        }
 
         // Data
         let source = try resolveCorpus(r.data.train)
@@ -87,20 +107,19 @@ struct TrainCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         if resume == nil && Communicator.world.isRoot {
             try r.yaml().write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true, encoding: .utf8)
-            try set.write(to: runDir.appendingPathComponent("neurons.json"))
+            try set?.write(to: runDir.appendingPathComponent("neurons.json"))
             let w = try DocumentWriter(path: runDir.appendingPathComponent("heldout.jsonl.zst").path)
             for d in split.heldout { try w.write(d) }
             try w.finish()
         }
 
-        let trainer = Trainer(recipe: r, model: model, slices: slices, sequences: sequences, runDirectory: runDir)
-        trainer.deltaMetadata = [
-            "language": r.language, "base_model": r.model,
-            "neurons": String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues:
-                NeuronStructure.allCases.map { ($0.rawValue, set.count(structure: $0)) }), options: [.sortedKeys]), as: UTF8.self),
-            "neuron_source": r.neurons.random != nil ? "random(seed \(r.neurons.random!.seed), matching \(neuronFile))" : neuronFile,
-            "documents": String(split.train.count),
-        ]
+        let trainer = Trainer(recipe: r, model: model, target: target, sequences: sequences, runDirectory: runDir)
+        trainer.deltaMetadata = ["language": r.language, "base_model": r.model, "documents": String(split.train.count)]
+        if let set, let neuronFile {
+            trainer.deltaMetadata["neurons"] = String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues:
+                NeuronStructure.allCases.map { ($0.rawValue, set.count(structure: $0)) }), options: [.sortedKeys]), as: UTF8.self)
+            trainer.deltaMetadata["neuron_source"] = r.neurons.random.map { "random(seed \($0.seed), matching \(neuronFile))" } ?? neuronFile
+        }
         trainer.log = { printError($0) }
         let progress = ProgressLine(everyOtherwise: 1)
         let started = Date()
@@ -116,8 +135,8 @@ struct TrainCommand: ParsableCommand {
             progress.update(line)
         }
         if !json {
-            printError("training \(slices.parameterCount(model.config)) parameters (\(set.totalCount) neurons) on \(sequences.count) sequences "
-                       + "from \(split.train.count) documents; \(trainer.totalSteps) steps")
+            let what = r.lora == nil ? "\(target.parameterCount) parameters (\(set?.totalCount ?? 0) neurons)" : target.summary
+            printError("training \(what) on \(sequences.count) sequences from \(split.train.count) documents; \(trainer.totalSteps) steps")
         }
         Interrupt.install()
         let summary = try trainer.run(resume: resume != nil)
@@ -134,7 +153,7 @@ struct TrainCommand: ParsableCommand {
             tokens       \(summary.tokens) in \(formatDuration(summary.seconds)) (\(String(format: "%.0f", summary.tokensPerS)) tokens/s)
             trainable    \(summary.trainableParameters) parameters
             peak memory  \(String(format: "%.0f", summary.peakRSSMB)) MB
-            delta        \(summary.deltaPath ?? "-")
+            \(summary.adapterPath.map { "adapter      \($0)" } ?? "delta        \(summary.deltaPath ?? "-")")
             """)
         }
         return summary

@@ -30,41 +30,50 @@ public struct OptimizerSettings: Codable, Equatable {
 }
 
 /// AdamW (decoupled weight decay, bias-corrected moments — the update PyTorch's `torch.optim.AdamW`
-/// performs) over trainable slices only: moments exist for those slices and nothing else.
-public final class SparseAdamW {
+/// performs) over the parameters of a `TrainingTarget` only: moments exist for those tensors and
+/// nothing else (the trainable slices of the weights, or LoRA factors).
+public final class AdamW {
     public let settings: OptimizerSettings
-    /// Parameter values of the trainable slices (the source of truth; scattered into the model after each step).
-    public let params: SliceBuffers
-    public let m: SliceBuffers
-    public let v: SliceBuffers
+    /// The tensors updated, in their fixed order.
+    public let parameters: [ParameterTensor]
+    /// First and second moments, one buffer per parameter tensor.
+    public let m: [FloatBuffer]
+    public let v: [FloatBuffer]
     /// Steps taken.
     public internal(set) var step = 0
 
-    public init(settings: OptimizerSettings, slices: TrainableSlices, model: Transformer) {
+    public init(settings: OptimizerSettings, parameters: [ParameterTensor]) {
         self.settings = settings
-        params = SliceBuffers(slices: slices, config: model.config)
-        m = SliceBuffers(slices: slices, config: model.config)
-        v = SliceBuffers(slices: slices, config: model.config)
-        SliceParameters.gather(model, into: params)
+        self.parameters = parameters
+        m = parameters.map { FloatBuffer(count: $0.values.count) }
+        v = parameters.map { FloatBuffer(count: $0.values.count) }
     }
 
-    /// Clips `grads` to the configured global norm (over trainable slices only) and returns the
-    /// norm before clipping.
+    /// Sum of squares of every gradient, accumulated in Double in the tensors' order.
+    public func gradientSquaredNorm() -> Double {
+        var s = 0.0
+        for p in parameters { let g = p.gradient; for i in 0..<g.count { s += Double(g[i]) * Double(g[i]) } }
+        return s
+    }
+
+    /// Clips the gradients to the configured global norm (over the trained tensors only) and
+    /// returns the norm before clipping.
     @discardableResult
-    public func clip(_ grads: SliceBuffers) -> Double {
-        let norm = grads.squaredNorm().squareRoot()
+    public func clip() -> Double {
+        let norm = gradientSquaredNorm().squareRoot()
         if settings.clipGradNorm > 0 {
             let coef = settings.clipGradNorm / (norm + 1e-6)
             if coef < 1 {
                 let k = Float(coef)
-                grads.forEach { _, _, b in for i in 0..<b.count { b[i] *= k } }
+                for p in parameters { let g = p.gradient; for i in 0..<g.count { g[i] *= k } }
             }
         }
         return norm
     }
 
-    /// One update with learning rate `lr`, then writes the new slices into `model`.
-    public func update(_ grads: SliceBuffers, lr: Double, model: Transformer) {
+    /// One update of every parameter tensor from its gradient, with learning rate `lr`. The caller
+    /// makes the model use the new values (`TrainingTarget.commit`).
+    public func update(lr: Double) {
         step += 1
         let b1 = settings.betas[0], b2 = settings.betas[1]
         let bc1 = 1 - Foundation.pow(b1, Double(step))
@@ -74,8 +83,8 @@ public final class SparseAdamW {
         let decay = Float(1 - lr * settings.weightDecay)
         let eps = Float(settings.eps)
         let fb1 = Float(b1), fb2 = Float(b2)
-        params.forEach { l, t, p in
-            let g = grads.buffers[l][t]!, mm = m.buffers[l][t]!, vv = v.buffers[l][t]!
+        for (k, t) in parameters.enumerated() {
+            let p = t.values, g = t.gradient, mm = m[k], vv = v[k]
             for i in 0..<p.count {
                 let gi = g[i]
                 let mi = fb1 * mm[i] + (1 - fb1) * gi
@@ -85,6 +94,5 @@ public final class SparseAdamW {
                 p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() * invSqrtBC2 + eps)
             }
         }
-        SliceParameters.scatter(params, into: model)
     }
 }

@@ -11,9 +11,12 @@ public struct Recipe: Codable, Equatable {
     /// ISO code of the target language (e.g. `vi`).
     public var language: String
     public var data: DataSettings
+    /// The neurons trained; with `lora`, the neurons the rank is matched to (`rank: auto`).
     public var neurons: NeuronSource
-    /// Structures trained for each selected neuron.
+    /// Structures trained for each selected neuron (with `lora`: the matrices adapted in every layer).
     public var trainable: [String] = ["attn_q", "attn_k", "attn_v", "ffn_up", "ffn_down"]
+    /// Train a LoRA adapter on the `trainable` matrices of every layer instead of the neurons' rows/columns.
+    public var lora: LoRASettings?
     public var optimizer = OptimizerSettings()
     public var schedule = ScheduleSettings()
     public var batch = BatchSettings()
@@ -118,7 +121,7 @@ public struct Recipe: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, language, data, neurons, trainable, optimizer, schedule, batch, epochs, output
+        case model, language, data, neurons, trainable, lora, optimizer, schedule, batch, epochs, output
         case checkpointEvery = "checkpoint_every", memoryBudget = "memory_budget"
     }
 
@@ -132,8 +135,9 @@ public struct Recipe: Codable, Equatable {
         model = try c.decode(String.self, forKey: .model)
         language = try c.decode(String.self, forKey: .language)
         data = try c.decode(DataSettings.self, forKey: .data)
-        neurons = try c.decode(NeuronSource.self, forKey: .neurons)
+        neurons = try c.decodeIfPresent(NeuronSource.self, forKey: .neurons) ?? NeuronSource()
         trainable = try c.decodeIfPresent([String].self, forKey: .trainable) ?? ["attn_q", "attn_k", "attn_v", "ffn_up", "ffn_down"]
+        try c.update(&lora, .lora)
         optimizer = try c.decodeIfPresent(OptimizerSettings.self, forKey: .optimizer) ?? OptimizerSettings()
         schedule = try c.decodeIfPresent(ScheduleSettings.self, forKey: .schedule) ?? ScheduleSettings()
         batch = try c.decodeIfPresent(BatchSettings.self, forKey: .batch) ?? BatchSettings()
@@ -157,7 +161,13 @@ public struct Recipe: Codable, Equatable {
     /// Checks values that decoding cannot.
     public func validate(path: String) throws {
         func bad(_ f: String, _ r: String) -> TrainingError { .invalidRecipe(path: path, field: f, reason: r) }
-        if (neurons.file == nil) == (neurons.random == nil) { throw bad("neurons", "must have exactly one of 'file' or 'random'") }
+        let sources = (neurons.file != nil ? 1 : 0) + (neurons.random != nil ? 1 : 0)
+        let needsNeurons = lora.map { $0.rank == .auto } ?? true
+        if sources > 1 || (sources == 0 && needsNeurons) {
+            throw bad("neurons", lora == nil ? "must have exactly one of 'file' or 'random'"
+                                             : "must have exactly one of 'file' or 'random' (the neurons lora.rank auto is matched to), or none with a fixed lora.rank")
+        }
+        if let p = lora?.problem() { throw bad(p.field, p.reason) }
         if data.documents < 1 { throw bad("data.documents", "must be at least 1") }
         if data.heldout < 0 { throw bad("data.heldout", "must be 0 or more") }
         if data.seqLen < 2 { throw bad("data.seq_len", "must be at least 2") }

@@ -3,21 +3,25 @@ import Kernels
 import ModelIO
 import Models
 
-/// Resumable state of a run (`RUN_DIR/state.safetensors`, format `langneuron.state/1`): trainable
-/// slice values and both AdamW moments as float32, plus (in `__metadata__`) the step and what the
-/// state belongs to. One file, written atomically, so a crash leaves either the old or the new state.
+/// Resumable state of a run (`RUN_DIR/state.safetensors`, format `langneuron.state/1`): the trained
+/// tensors and both AdamW moments as float32 (`param.NAME`, `adam_m.NAME`, `adam_v.NAME` for each of
+/// the target's parameter tensors: trainable slices by weight name, LoRA factors by weight name plus
+/// `.lora_a`/`.lora_b`), plus (in `__metadata__`) the step and what the state belongs to. One file,
+/// written atomically, so a crash leaves either the old or the new state.
 struct RunState {
     static let format = "langneuron.state/1"
-    var step: Int
-    var baseFingerprint: String
-    var recipeDigest: String
+    static let prefixes = ["param", "adam_m", "adam_v"]
 
-    static func write(to url: URL, step: Int, optimizer: SparseAdamW, naming: SliceNaming, baseFingerprint: String, recipeDigest: String) throws {
+    /// Each prefix with its buffers, aligned with `optimizer.parameters`.
+    static func groups(_ optimizer: AdamW) -> [(String, [FloatBuffer])] {
+        zip(prefixes, [optimizer.parameters.map(\.values), optimizer.m, optimizer.v]).map { ($0, $1) }
+    }
+
+    static func write(to url: URL, step: Int, optimizer: AdamW, baseFingerprint: String, recipeDigest: String) throws {
         var tensors = [SafetensorsWriter.Tensor]()
-        for (prefix, buffers) in [("param", optimizer.params), ("adam_m", optimizer.m), ("adam_v", optimizer.v)] {
-            buffers.forEach { l, t, b in
-                let n = buffers.slices.indices(layer: l, t).count
-                tensors.append(.init(name: "\(prefix).\(naming.name(layer: l, t))", shape: [n, b.count / max(1, n)], floats: b.array))
+        for (prefix, buffers) in groups(optimizer) {
+            for (p, b) in zip(optimizer.parameters, buffers) {
+                tensors.append(.init(name: "\(prefix).\(p.name)", shape: p.shape, floats: b.array))
             }
         }
         try SafetensorsWriter.write(tensors: tensors, metadata: [
@@ -26,9 +30,9 @@ struct RunState {
         ], to: url)
     }
 
-    /// Loads the state into `optimizer` (and the model), after checking it belongs to this run.
-    static func load(from url: URL, optimizer: SparseAdamW, model: Transformer, naming: SliceNaming,
-                     baseFingerprint: String, recipeDigest: String) throws -> Int {
+    /// Loads the state into `optimizer` (its parameters and moments), after checking it belongs to
+    /// this run; the caller then commits the parameters to the model.
+    static func load(from url: URL, optimizer: AdamW, baseFingerprint: String, recipeDigest: String) throws -> Int {
         let path = url.path
         let f: SafetensorsFile
         do { f = try SafetensorsFile(url: url) } catch {
@@ -44,21 +48,16 @@ struct RunState {
         guard let step = f.metadata["step"].flatMap(Int.init), let ostep = f.metadata["optimizer_step"].flatMap(Int.init) else {
             throw TrainingError.checkpoint(path: path, reason: "step is missing")
         }
-        for (prefix, buffers) in [("param", optimizer.params), ("adam_m", optimizer.m), ("adam_v", optimizer.v)] {
-            var failure: Error?
-            buffers.forEach { l, t, b in
-                guard failure == nil else { return }
-                let name = "\(prefix).\(naming.name(layer: l, t))"
+        for (prefix, buffers) in groups(optimizer) {
+            for (p, b) in zip(optimizer.parameters, buffers) {
+                let name = "\(prefix).\(p.name)"
                 guard let s = f.shape(of: name), s.reduce(1, *) == b.count else {
-                    failure = TrainingError.checkpoint(path: path, reason: "tensor \(name) is missing or has the wrong size")
-                    return
+                    throw TrainingError.checkpoint(path: path, reason: "tensor \(name) is missing or has the wrong size")
                 }
-                do { try f.readFloats(name, into: b.buffer) } catch { failure = error }
+                try f.readFloats(name, into: b.buffer)
             }
-            if let failure { throw failure }
         }
         optimizer.step = ostep
-        SliceParameters.scatter(optimizer.params, into: model)
         return step
     }
 }

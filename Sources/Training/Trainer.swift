@@ -33,40 +33,53 @@ public struct RunSummary: Codable {
     public let tokensPerS: Double
     public let trainableParameters: Int
     public let peakRSSMB: Double
-    public let deltaPath: String?
+    /// The sparse delta a slice run wrote (nil for LoRA and unfinished runs).
+    public var deltaPath: String? = nil
+    /// The adapter directory a LoRA run wrote.
+    public var adapterPath: String? = nil
+    /// The LoRA rank trained.
+    public var loraRank: Int? = nil
 }
 
-/// Runs causal-LM training of the trainable slices of a model on prepared sequences.
+/// Runs causal-LM training of a `TrainingTarget` (trainable slices of the weights, or LoRA
+/// adapters) on prepared sequences: seeded order per epoch, batches with accumulation, warm-up and
+/// cosine schedule, clipping over the trained tensors, AdamW, `metrics.jsonl`, atomic checkpoints
+/// and exact resume, data-parallel ranks.
 public final class Trainer {
     public let recipe: Recipe
     public let model: LoadedModel
-    public let slices: TrainableSlices
+    public let target: TrainingTarget
     public let runDirectory: URL
     public let sequences: [TrainingSequence]
-    /// Extra `__metadata__` for the delta (language, neuron counts, recipe, …).
+    /// Extra metadata for the result (language, neuron counts, recipe, …).
     public var deltaMetadata: [String: String] = [:]
     public var onStep: (StepMetrics, Int) -> Void = { _, _ in }
     public var log: (String) -> Void = { _ in }
     /// The ranks sharing each step (data parallel): each computes the gradients of its block of the
     /// step's sequences, the blocks are summed in rank order, and every rank applies the same
-    /// update. Only rank 0 writes metrics, state and the delta. One rank: the usual run.
+    /// update. Only rank 0 writes metrics, state and the result. One rank: the usual run.
     public var communicator = Communicator.world
 
     public var stepsPerEpoch: Int { (sequences.count + perStep - 1) / perStep }
     public var totalSteps: Int { stepsPerEpoch * recipe.epochs }
     var perStep: Int { recipe.batch.size * recipe.batch.accumulation }
 
-    public init(recipe: Recipe, model: LoadedModel, slices: TrainableSlices, sequences: [TrainingSequence], runDirectory: URL) {
+    public init(recipe: Recipe, model: LoadedModel, target: TrainingTarget, sequences: [TrainingSequence], runDirectory: URL) {
         self.recipe = recipe
         self.model = model
-        self.slices = slices
+        self.target = target
         self.sequences = sequences
         self.runDirectory = runDirectory
     }
 
+    /// Trains the rows/columns `slices` of the weights (result: `delta.safetensors`).
+    public convenience init(recipe: Recipe, model: LoadedModel, slices: TrainableSlices, sequences: [TrainingSequence], runDirectory: URL) {
+        self.init(recipe: recipe, model: model, target: SliceTraining(model: model.transformer, slices: slices),
+                  sequences: sequences, runDirectory: runDirectory)
+    }
+
     var statePath: URL { runDirectory.appendingPathComponent("state.safetensors") }
     var metricsPath: URL { runDirectory.appendingPathComponent("metrics.jsonl") }
-    public var deltaPath: URL { runDirectory.appendingPathComponent("delta.safetensors") }
 
     /// A digest of everything that determines the trajectory, so a resume with other settings is refused.
     public func recipeDigest() throws -> String {
@@ -84,19 +97,17 @@ public final class Trainer {
         let m = model.transformer
         let c = m.config
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        let naming = SliceNaming(config: c)
         let digest = try recipeDigest()
-        let base = SliceBuffers(slices: slices, config: c)
-        SliceParameters.gather(m, into: base)
-        let adam = SparseAdamW(settings: recipe.optimizer, slices: slices, model: m)
+        let adam = AdamW(settings: recipe.optimizer, parameters: target.parameters)
+        let parameterCount = target.parameterCount
         var startStep = 0
         var history = [StepMetrics]()
         if resume {
             guard FileManager.default.fileExists(atPath: statePath.path) else {
                 throw TrainingError.checkpoint(path: statePath.path, reason: "no saved state in this run directory")
             }
-            startStep = try RunState.load(from: statePath, optimizer: adam, model: m, naming: naming,
-                                          baseFingerprint: model.fingerprint, recipeDigest: digest)
+            startStep = try RunState.load(from: statePath, optimizer: adam, baseFingerprint: model.fingerprint, recipeDigest: digest)
+            target.commit()
             history = try readMetrics().filter { $0.step <= startStep }
             log("resuming at step \(startStep) of \(totalSteps)")
         }
@@ -109,7 +120,7 @@ public final class Trainer {
         let T = max(1, maxLen)
         let budget = MemoryPlan.parseBudget(recipe.memoryBudget) ?? MemoryPlan.available
         let (stored, vectors) = MemoryPlan.weights(of: m)
-        let optimizerBytes = 4 * 5 * slices.parameterCount(c) // values, m, v, gradients, base
+        let optimizerBytes = target.stateBytes
         let full = TrainingWorkspace.bytes(config: c, maxTokens: T, recompute: false)
         let recompute = stored + vectors + full + optimizerBytes > budget
         let activations = recompute ? TrainingWorkspace.bytes(config: c, maxTokens: T, recompute: true) : full
@@ -119,9 +130,7 @@ public final class Trainer {
                                               : String(format: "every layer's activations saved (budget %.2f GB)", Double(budget) / 1e9))
         log(plan.summary)
         let workspace = TrainingWorkspace(config: c, maxTokens: T, recompute: recompute)
-        let grads = SliceBuffers(slices: slices, config: c)
-        var gradBuffers = [UnsafeMutableBufferPointer<Float>]()
-        grads.forEach { _, _, b in gradBuffers.append(b.buffer) }
+        let gradBuffers = target.parameters.map(\.gradient.buffer)
         let metricsHandle = writes ? try FileHandle(forWritingTo: metricsPath) : nil
         defer { try? metricsHandle?.close() }
         try metricsHandle?.seekToEnd()
@@ -146,20 +155,19 @@ public final class Trainer {
             let batch = order[first..<min(order.count, first + perStep)].map { sequences[$0] }
             let predicted = batch.reduce(0) { $0 + $1.predicted }
             let stepStart = Date()
-            grads.zero()
+            target.zeroGradients()
             var nll = 0.0
             for s in batch[comm.share(of: batch.count)] {
-                let (sum, _) = try m.lossAndGradients(tokens: s.inputs, targets: s.targets, grads: grads,
-                                                      gradientScale: 1 / Float(predicted), workspace: workspace)
-                nll += sum
+                nll += try target.accumulate(tokens: s.inputs, targets: s.targets, gradientScale: 1 / Float(predicted), workspace: workspace)
             }
             if comm.isParallel {
                 try comm.sumInRankOrder(gradBuffers, what: "the gradients of step \(step + 1)")
                 nll = try comm.sumInRankOrder([nll], what: "the loss of step \(step + 1)")[0]
             }
-            let norm = adam.clip(grads)
+            let norm = adam.clip()
             let lr = schedule.rate(step: step + 1)
-            adam.update(grads, lr: lr, model: m)
+            adam.update(lr: lr)
+            target.commit()
             step += 1
             let dt = Date().timeIntervalSince(stepStart)
             let tokens = predicted
@@ -172,8 +180,7 @@ public final class Trainer {
             if recipe.checkpointEvery > 0 && step % recipe.checkpointEvery == 0 && step < totalSteps {
                 try checkRanksAgree(adam, step: step)
                 if writes {
-                    try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
-                                       baseFingerprint: model.fingerprint, recipeDigest: digest)
+                    try RunState.write(to: statePath, step: step, optimizer: adam, baseFingerprint: model.fingerprint, recipeDigest: digest)
                 }
             }
         }
@@ -182,58 +189,51 @@ public final class Trainer {
             log(String(format: "mpi: %d ranks; per step this rank sent %.3f MB and received %.3f MB in %.1f collectives "
                        + "(%d trainable parameters as float32 = %.3f MB of gradients)",
                        comm.size, Double(comm.bytesSent - sentBefore) / n / 1e6, Double(comm.bytesReceived - receivedBefore) / n / 1e6,
-                       Double(comm.collectives - collectivesBefore) / n, slices.parameterCount(c), Double(slices.parameterCount(c) * 4) / 1e6))
+                       Double(comm.collectives - collectivesBefore) / n, parameterCount, Double(parameterCount * 4) / 1e6))
         }
         try checkRanksAgree(adam, step: step)
         let elapsed = Date().timeIntervalSince(t0)
-        guard writes else {
-            return RunSummary(steps: step, totalSteps: totalSteps, completed: !interrupted,
-                              firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
-                              seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
-                              trainableParameters: slices.parameterCount(c), peakRSSMB: Trainer.peakRSSMB(), deltaPath: nil)
-        }
-        try RunState.write(to: statePath, step: step, optimizer: adam, naming: naming,
-                           baseFingerprint: model.fingerprint, recipeDigest: digest)
+        var summary = RunSummary(steps: step, totalSteps: totalSteps, completed: !interrupted,
+                                 firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
+                                 seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
+                                 trainableParameters: parameterCount, peakRSSMB: Trainer.peakRSSMB())
+        summary.loraRank = (target as? LoRATraining)?.adapters.rank
+        guard writes else { return summary }
+        try RunState.write(to: statePath, step: step, optimizer: adam, baseFingerprint: model.fingerprint, recipeDigest: digest)
         try AtomicFileWriter.write(Data(LossPlot.svg(history, title: "\(recipe.language) · \(recipe.model)").utf8),
                                    to: runDirectory.appendingPathComponent("loss.svg"))
-        var delta: String?
-        if !interrupted {
-            var meta = deltaMetadata
-            let last = history.last
-            // Timings stay out of the delta so that the same inputs give the same bytes.
-            if let last {
-                let final: [String: Any] = ["step": last.step, "loss": last.loss, "lr": last.lr, "grad_norm": last.gradNorm,
-                                            "tokens": tokensTotal(history), "first_loss": history.first?.loss ?? last.loss]
-                meta["final_metrics"] = String(decoding: try JSONSerialization.data(withJSONObject: final, options: [.sortedKeys]), as: UTF8.self)
-            }
-            // The run directory is where the delta lives, not what it is: leave it out so that
-            // the same recipe gives the same bytes wherever it runs.
-            var recorded = recipe
-            recorded.output = ""
-            meta["recipe"] = try recorded.yaml()
-            meta["steps"] = String(step)
-            let d = DeltaFile(base: base, trained: adam.params, config: c, baseFingerprint: model.fingerprint, metadata: meta)
-            try d.write(to: deltaPath)
-            delta = deltaPath.path
+        guard !interrupted else { return summary }
+        var meta = deltaMetadata
+        let last = history.last
+        // Timings stay out of the result so that the same inputs give the same bytes.
+        if let last {
+            let final: [String: Any] = ["step": last.step, "loss": last.loss, "lr": last.lr, "grad_norm": last.gradNorm,
+                                        "tokens": tokensTotal(history), "first_loss": history.first?.loss ?? last.loss]
+            meta["final_metrics"] = String(decoding: try JSONSerialization.data(withJSONObject: final, options: [.sortedKeys]), as: UTF8.self)
         }
-        return RunSummary(steps: step, totalSteps: totalSteps, completed: !interrupted,
-                          firstLoss: history.first?.loss, lastLoss: history.last?.loss, tokens: tokensDone,
-                          seconds: elapsed, tokensPerS: Double(tokensDone) / max(elapsed, 1e-9),
-                          trainableParameters: slices.parameterCount(c), peakRSSMB: Trainer.peakRSSMB(), deltaPath: delta)
+        // The run directory is where the result lives, not what it is: leave it out so that
+        // the same recipe gives the same bytes wherever it runs.
+        var recorded = recipe
+        recorded.output = ""
+        meta["recipe"] = try recorded.yaml()
+        meta["steps"] = String(step)
+        let result = try target.writeResult(in: runDirectory, baseFingerprint: model.fingerprint, metadata: meta)
+        if target is LoRATraining { summary.adapterPath = result.path } else { summary.deltaPath = result.path }
+        return summary
     }
 
-    /// Ranks apply the same update to the same reduced gradient, so their slices and moments must
-    /// be bit-identical; compares a digest of them across ranks (nothing to do for one rank).
-    func checkRanksAgree(_ adam: SparseAdamW, step: Int) throws {
+    /// Ranks apply the same update to the same reduced gradient, so their parameters and moments
+    /// must be bit-identical; compares a digest of them across ranks (nothing to do for one rank).
+    func checkRanksAgree(_ adam: AdamW, step: Int) throws {
         guard communicator.isParallel else { return }
         var h = SHA256Hasher()
-        for buffers in [adam.params, adam.m, adam.v] {
-            buffers.forEach { _, _, b in h.update(UnsafeRawBufferPointer(b.buffer)) }
+        for buffers in [adam.parameters.map(\.values), adam.m, adam.v] {
+            for b in buffers { h.update(UnsafeRawBufferPointer(b.buffer)) }
         }
         let mine = h.finalizeHex()
-        let all = try communicator.allgather(bytes: Array(mine.utf8), what: "the digest of the slices after step \(step)")
+        let all = try communicator.allgather(bytes: Array(mine.utf8), what: "the digest of the parameters after step \(step)")
         if Set(all).count > 1 {
-            throw DistributedError.diverged(what: "slices and AdamW moments after step \(step)",
+            throw DistributedError.diverged(what: "trained parameters and AdamW moments after step \(step)",
                                             detail: all.enumerated().map { "rank \($0.offset): \(String(decoding: $0.element.prefix(12), as: UTF8.self))" }.joined(separator: ", "))
         }
     }

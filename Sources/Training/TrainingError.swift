@@ -12,6 +12,8 @@ public enum TrainingError: LocalizedError {
     case fingerprintMismatch(path: String, expected: String, found: String)
     case interrupted(step: Int, checkpoint: String)
     case adapterExport(path: String, reason: String)
+    /// A LoRA adapter directory that cannot be merged.
+    case adapter(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -33,6 +35,8 @@ public enum TrainingError: LocalizedError {
             return "interrupted at step \(step); state saved to \(checkpoint). Resume with: langneuron train --resume <run dir>"
         case let .adapterExport(path, reason):
             return "\(path): cannot export the adapter: \(reason)."
+        case let .adapter(path, reason):
+            return "\(path): not a usable LoRA adapter directory (\(reason))."
         }
     }
 }

@@ -1,7 +1,9 @@
 import Experiment
 import Foundation
+@testable import LangNeuronCLI
 import Models
 import Neurons
+import TestSupport
 import Training
 import XCTest
 
@@ -36,6 +38,11 @@ final class FakeBackend: ExperimentBackend {
             lines += "{\"epoch\":1,\"grad_norm\":1,\"loss\":\(4.0 - Double(s) * (full ? 0.3 : 0.2)),\"lr\":0.001,\"seconds\":1,\"step\":\(s),\"tokens\":10,\"tokens_per_s\":10}\n"
         }
         try lines.write(to: dir.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        if request.overrides.contains(where: { $0.hasPrefix("lora.rank=") }) {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("adapter"), withIntermediateDirectories: true)
+            try Data("adapter".utf8).write(to: dir.appendingPathComponent("adapter/adapter_model.safetensors"))
+            return TrainOutcome(trainableParameters: 120, seconds: 3, peakMemoryMB: 500, finalLoss: 3.4, steps: 3, loraRank: 2)
+        }
         try Data("delta".utf8).write(to: dir.appendingPathComponent("delta.safetensors"))
         return TrainOutcome(trainableParameters: full ? 1000 : 100, seconds: 3, peakMemoryMB: full ? 900 : 500,
                             finalLoss: full ? 3.1 : 3.4, steps: 3)
@@ -69,11 +76,13 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(quick.language, "vi")
         XCTAssertEqual(quick.detect.excludeEnglish?.corpus, "plnd-en")
         XCTAssertEqual(quick.evaluate.languages, ["vi", "en"])
-        XCTAssertEqual(quick.trainedArms, [.language, .random, .full])
+        XCTAssertEqual(quick.trainedArms, [.language, .random, .lora, .full])
+        XCTAssertEqual(quick.lora.rank, .auto)
         XCTAssertEqual(quick.randomSeeds, [1, 2, 3])
         let paper = try ExperimentRecipe.load(root.appendingPathComponent("recipes/vi-enhance.yaml").path)
         XCTAssertEqual(paper.evaluate.benchmarkLanguages, ["vi", "en"], "XQuAD has no Japanese")
         XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50", "data.max_tokens_per_document=1024"])
+        XCTAssertEqual(paper.trainedArms, [.language, .random, .lora, .full])
     }
 
     func testDefaultsUnknownKeysAndArms() throws {
@@ -87,8 +96,12 @@ final class ExperimentTests: XCTestCase {
             let m = e.localizedDescription
             XCTAssertTrue(m.contains("x.yaml") && m.contains("'lucky'") && m.contains("full"), m)
         }
-        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\narms: [language, lora]\n")) { e in
-            XCTAssertTrue(e.localizedDescription.contains("lora"), e.localizedDescription)
+        XCTAssertEqual(try parse(base + "detect: {corpus: c}\narms: [language, lora]\n").trainedArms, [.language, .lora])
+        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {rank: 0}\n")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("lora.rank"), e.localizedDescription)
+        }
+        XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {alpha: -1}\n")) { e in
+            XCTAssertTrue(e.localizedDescription.contains("lora.alpha"), e.localizedDescription)
         }
         XCTAssertThrowsError(try parse(base + "detect: {corpus: c}\nlora: {rank: 4, dropout: 0.1}\n")) { e in
             XCTAssertTrue(e.localizedDescription.contains("'dropout'"), e.localizedDescription)
@@ -103,6 +116,7 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(ok.arms, [.language, .random])
         XCTAssertEqual(ok.randomDraws, 3)
         XCTAssertEqual(ok.lora.rank, .fixed(8))
+        XCTAssertEqual(ok.lora.alpha, 16, "default alpha")
         XCTAssertEqual(ok.evaluate.documents, 12)
     }
 
@@ -162,7 +176,7 @@ final class ExperimentTests: XCTestCase {
         output: \(dir.appendingPathComponent("out").path)
         detect: {corpus: c, exclude_english: {corpus: e}}
         train: \(train.path)
-        arms: [base, language, random, full]
+        arms: [base, language, random, lora, full]
         random_draws: \(draws)
         evaluate: {languages: [vi, en, ja]}
         """.write(toFile: recipePath, atomically: true, encoding: .utf8)
@@ -174,7 +188,8 @@ final class ExperimentTests: XCTestCase {
         let b = FakeBackend()
         b.ppl = ["base": ["vi": 20, "en": 10, "ja": 30], "language": ["vi": 18, "en": 10, "ja": 30.3],
                  "random-1": ["vi": 19.8, "en": 10.1, "ja": 30], "random-2": ["vi": 19.6, "en": 10, "ja": 30],
-                 "random-3": ["vi": 19.4, "en": 9.9, "ja": 30], "full": ["vi": 17, "en": 11, "ja": 33]]
+                 "random-3": ["vi": 19.4, "en": 9.9, "ja": 30], "lora": ["vi": 18.5, "en": 10, "ja": 30],
+                 "full": ["vi": 17, "en": 11, "ja": 33]]
         return b
     }
 
@@ -185,9 +200,13 @@ final class ExperimentTests: XCTestCase {
         let b = fakeResults()
         let results = try runFake(dir, b)
         XCTAssertEqual(b.detected, ["en", "vi"])
-        XCTAssertEqual(b.trained.map { URL(fileURLWithPath: $0.output).lastPathComponent }, ["language", "random-1", "random-2", "random-3", "full"])
+        XCTAssertEqual(b.trained.map { URL(fileURLWithPath: $0.output).lastPathComponent }, ["language", "random-1", "random-2", "random-3", "lora", "full"])
         XCTAssertTrue(b.trained.allSatisfy { $0.overrides.contains("model=m") && $0.overrides.contains("language=vi") })
         XCTAssertTrue(b.trained[2].overrides.contains("neurons.random.seed=2"))
+        // lora: the language set (what rank auto is matched to), the recipe's rank and alpha.
+        XCTAssertTrue(b.trained[4].overrides.contains("neurons.file=\(dir.appendingPathComponent("out/neurons-vi.json").path)"))
+        XCTAssertTrue(b.trained[4].overrides.contains("lora.rank=auto") && b.trained[4].overrides.contains("lora.alpha=16.0"), "\(b.trained[4].overrides)")
+        XCTAssertEqual(b.evaluated.first?.arms.first { $0.name == "lora" }?.delta, dir.appendingPathComponent("out/lora/adapter").path)
         XCTAssertEqual(b.evaluated.first?.languages, ["vi", "en", "ja"])
         XCTAssertEqual(b.evaluated.first?.corpora["vi"], dir.appendingPathComponent("out/language/heldout.jsonl.zst").path)
 
@@ -210,19 +229,20 @@ final class ExperimentTests: XCTestCase {
         let out = dir.appendingPathComponent("out")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
         let arms = try XCTUnwrap(json["arms"] as? [String: [String: [String: Double]]])
-        XCTAssertEqual(Set(arms.keys), ["base", "language", "random", "full"])
+        XCTAssertEqual(Set(arms.keys), ["base", "language", "random", "lora", "full"])
         XCTAssertEqual(arms["random"]?["vi"]?["ppl"] ?? 0, 19.6, accuracy: 1e-9)
         XCTAssertEqual(arms["random"]?["vi"]?["ppl_std"] ?? 0, 0.2, accuracy: 1e-9)
         XCTAssertEqual((json["random_draws"] as? [[String: Any]])?.compactMap { $0["seed"] as? Int }, [1, 2, 3])
         let params = try XCTUnwrap(json["trainable_parameters"] as? [String: Int])
-        XCTAssertEqual(params, ["base": 0, "language": 100, "random": 100, "full": 1000])
+        XCTAssertEqual(params, ["base": 0, "language": 100, "random": 100, "lora": 120, "full": 1000])
         let other = try XCTUnwrap((json["other_languages"] as? [String: Any])?["mean_change"] as? [String: [String: Double]])
         XCTAssertEqual(other["full"]?["ppl"] ?? 0, 10, accuracy: 1e-9)
 
         let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        XCTAssertTrue(md.contains("| vi | perplexity | 20.000 | 18.000 | 19.600 ± 0.200 | 17.000 | -10.00% | -2.00% ± 1.00 | -15.00% |"), md)
+        XCTAssertTrue(md.contains("| vi | perplexity | 20.000 | 18.000 | 19.600 ± 0.200 | 18.500 | 17.000 | -10.00% | -2.00% ± 1.00 | -7.50% | -15.00% |"), md)
         XCTAssertTrue(md.contains("| other languages (en, ja) | perplexity, mean Δ |"), md)
         XCTAssertTrue(md.contains("| full | 1000 | 3s | 900 MB | 3.1000 |"), md)
+        XCTAssertTrue(md.contains("| lora (rank 2) | 120 | 3s | 500 MB | 3.4000 |"), md)
 
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
@@ -232,6 +252,7 @@ final class ExperimentTests: XCTestCase {
         XCTAssertFalse(html.contains("src=") || html.contains("<link") || html.contains("@import"))
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "loss, change, neurons")
         XCTAssertTrue(html.contains("random-3") && html.contains("f00d"), "loss curve of every draw; fingerprint")
+        XCTAssertTrue(html.contains("lora/adapter/adapter_model.safetensors"), "the adapter's fingerprint")
 
         // A rerun reuses every step.
         let again = fakeResults()
@@ -266,5 +287,83 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG")
         XCTAssertGreaterThan(bytes.count, 20_000, "a rendered page, not a blank one")
         print("rendered \(png.path)")
+    }
+
+    /// The whole experiment through the tool's own commands (`CommandBackend`: detect, train, eval)
+    /// on the tiny Llama checkpoint with the Vietnamese sample: the language and lora arms on the
+    /// same documents and schedule (rank auto: the parameters closest to the language arm's), the
+    /// evaluation with the adapter merged in memory, the report; a rerun reuses every step.
+    func testLoRAArmEndToEndOnATinyModel() throws {
+        try XCTSkipUnless(SharedData.isAvailable, "shared/ not present")
+        let dir = try temp("exp-lora")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = dir.appendingPathComponent("train.yaml"), recipePath = dir.appendingPathComponent("exp.yaml").path
+        try """
+        model: x
+        language: vi
+        data: {train: wiki-vi, documents: 6, heldout: 3, seq_len: 32, seed: 1, min_chars: 200, max_tokens_per_document: 64}
+        neurons: {file: x}
+        optimizer: {lr: 1.0e-2}
+        schedule: {warmup_ratio: 0, decay: cosine}
+        batch: {size: 2, accumulation: 1}
+        output: x
+        checkpoint_every: 2
+        """.write(to: train, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        try """
+        model: \(SharedData.url("reference/tiny/llama/model").path)
+        language: vi
+        output: \(out.path)
+        detect: {corpus: wiki-vi, documents: 2, max_tokens: 64, top_k_attn: 8, top_k_ffn: 32}
+        train: \(train.path)
+        arms: [base, language, lora]
+        lora: {rank: auto, alpha: 8}
+        evaluate: {languages: [vi, en], tasks: [ppl], documents: 3, max_tokens: 64}
+        """.write(toFile: recipePath, atomically: true, encoding: .utf8)
+        let run = { try ExperimentRunner(recipe: try ExperimentRecipe.load(recipePath), recipePath: recipePath, backend: CommandBackend()).run() }
+        let results = try run()
+        XCTAssertEqual(results.arms, [.language, .lora])
+        let language = try XCTUnwrap(results.runs(of: .language).first), lora = try XCTUnwrap(results.runs(of: .lora).first)
+        let langParams = try XCTUnwrap(results.trainableParameters(.language)), loraParams = try XCTUnwrap(results.trainableParameters(.lora))
+        let rank = try XCTUnwrap(lora.training?.loraRank)
+        XCTAssertGreaterThan(rank, 1, "enough neurons that auto is not the minimum")
+        XCTAssertEqual(loraParams % rank, 0)
+        let perRank = loraParams / rank
+        for other in [rank - 1, rank + 1] where other >= 1 {
+            XCTAssertLessThanOrEqual(abs(loraParams - langParams), abs(other * perRank - langParams), "rank \(rank) is the closest")
+        }
+        // Same documents and schedule; both start from the base model (delta zero, B zero).
+        XCTAssertEqual(lora.history.map(\.tokens), language.history.map(\.tokens))
+        XCTAssertEqual(lora.history.map(\.lr), language.history.map(\.lr))
+        XCTAssertEqual(try XCTUnwrap(lora.history.first?.loss), try XCTUnwrap(language.history.first?.loss), accuracy: 1e-6)
+        XCTAssertLessThan(try XCTUnwrap(lora.training?.finalLoss), try XCTUnwrap(lora.history.first?.loss))
+
+        // The adapter, and its evaluation merged in memory.
+        let adapter = out.appendingPathComponent("lora/adapter")
+        let cfg = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: adapter.appendingPathComponent("adapter_config.json"))) as? [String: Any])
+        XCTAssertEqual(cfg["r"] as? Int, rank)
+        XCTAssertEqual(cfg["lora_alpha"] as? Int, 8)
+        let ppl = MetricKind.all[0]
+        let change = try XCTUnwrap(results.change(.lora, "vi", ppl)).mean
+        XCTAssertNotEqual(change, 0, "the evaluation used the adapter")
+
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+        XCTAssertNotNil((json["arms"] as? [String: Any])?["lora"])
+        XCTAssertEqual((json["trainable_parameters"] as? [String: Int])?["lora"], loraParams)
+        XCTAssertEqual(((json["training"] as? [String: Any])?["lora"] as? [String: Any])?["lora_rank"] as? Int, rank)
+        let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("| lora (rank \(rank)) | \(loraParams) |"), md)
+        XCTAssertTrue(md.contains("the lora arm trains a rank \(rank) (auto"), md)
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("lora/adapter/adapter_model.safetensors"), "the adapter's fingerprint")
+        XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("loss.svg"), encoding: .utf8).contains(">lora (left axis)<"), "a loss curve for lora")
+
+        // A rerun trains nothing again.
+        let weights = adapter.appendingPathComponent("adapter_model.safetensors")
+        let made = try FileManager.default.attributesOfItem(atPath: weights.path)[.modificationDate] as? Date
+        let again = try run()
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: weights.path)[.modificationDate] as? Date, made)
+        XCTAssertEqual(again.runs(of: .lora).first?.training?.loraRank, rank)
+        XCTAssertEqual(again.change(.lora, "vi", ppl)?.mean, change)
     }
 }

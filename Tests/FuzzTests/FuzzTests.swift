@@ -205,16 +205,17 @@ final class FuzzTests: XCTestCase {
         if FileManager.default.fileExists(atPath: stateURL.path) {
             base = try Data(contentsOf: stateURL)
         } else {
-            let opt = SparseAdamW(settings: OptimizerSettings(), slices: slices, model: m.transformer)
-            try RunState.write(to: url, step: 1, optimizer: opt, naming: SliceNaming(config: m.config), baseFingerprint: "fuzz", recipeDigest: "r")
+            let opt = AdamW(settings: OptimizerSettings(), parameters: SliceTraining(model: m.transformer, slices: slices).parameters)
+            try RunState.write(to: url, step: 1, optimizer: opt, baseFingerprint: "fuzz", recipeDigest: "r")
             base = try Data(contentsOf: url)
         }
         let meta = try SafetensorsFile(url: { try base.write(to: url); return url }()).metadata
         let header = 8 + Int(base.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         try fuzz("state", base: base, target: url, text: false, headerBytes: header) {
-            let opt = SparseAdamW(settings: OptimizerSettings(), slices: slices, model: m.transformer)
-            _ = try RunState.load(from: url, optimizer: opt, model: m.transformer, naming: SliceNaming(config: m.config),
-                                  baseFingerprint: meta["base_fingerprint"] ?? "", recipeDigest: meta["recipe_digest"] ?? "")
+            let target = SliceTraining(model: m.transformer, slices: slices)
+            let opt = AdamW(settings: OptimizerSettings(), parameters: target.parameters)
+            _ = try RunState.load(from: url, optimizer: opt, baseFingerprint: meta["base_fingerprint"] ?? "", recipeDigest: meta["recipe_digest"] ?? "")
+            target.commit()
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Kernels
+import ModelIO
 @testable import Models
+import Training
 import XCTest
 
 /// LoRA adapters inside the training pass of tiny random models: gradients of A and B against
@@ -75,5 +77,67 @@ final class LoRAModelTests: XCTestCase {
         }
         XCTAssertEqual(try meanLoss(m, nil, x, y, ws), adapted, accuracy: 1e-5) // float32 rounding of the merged weights
         XCTAssertEqual(ad.parameterCount, LoRAAdapters.parametersPerRank(tensors, c) * 2)
+    }
+
+    /// The adapter a LoRA run writes (PEFT, Hugging Face layout) reads back to the trained factors
+    /// exactly and, merged densely into the weights, gives the adapted loss; only the adapted
+    /// matrices get a delta (over all their rows, or columns for ffn_down); merging with −1 takes it
+    /// back exactly. On a Llama-architecture GGUF base the file's q/k rows are in Hugging Face order.
+    func testAdapterFileRoundTripsAndMergesWithTheGGUFRowMapping() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lora-merge-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let adapted: [TrainableTensor] = [.attnQ, .attnK, .ffnDown]
+        for (arch, format) in [(Architecture.llama, WeightFormat.gguf), (.qwen3, .huggingFace)] {
+            let c = RandomModels.config(arch, format: format)
+            let m = try RandomModels.model(c, seed: 11)
+            var rng = SplitMix64(seed: 5)
+            let tokens = (0..<10).map { _ in Int32(rng.next() % 40) }
+            let x = Array(tokens.dropLast()), y = Array(tokens.dropFirst())
+            let ws = TrainingWorkspace(config: c, maxTokens: x.count)
+            let lora = LoRATraining(model: m, tensors: adapted, rank: 2, alpha: 4, seed: 9)
+            let ad = lora.adapters
+            for l in 0..<c.layers { for t in adapted { let b = ad.b[l][t]!; for i in 0..<b.count { b[i] = Float(Int(rng.next() % 2001) - 1000) / 4000 } } }
+            let base = try meanLoss(m, nil, x, y, ws), withAdapters = try meanLoss(m, ad, x, y, ws)
+            XCTAssertGreaterThan(abs(withAdapters - base), 1e-3)
+
+            let out = dir.appendingPathComponent("\(arch)")
+            let written = try lora.writeResult(in: out, baseFingerprint: "fp", metadata: ["language": "vi"])
+            let read = try PEFTAdapter.read(directory: written, config: c, fingerprint: "fp")
+            XCTAssertEqual(read.metadata["langneuron_language"], "vi")
+            XCTAssertEqual(read.modules.count, c.layers * adapted.count)
+            for mod in read.modules {
+                let f = mod.factors
+                XCTAssertEqual(f.a, ad.a[f.layer][f.tensor]!.array, "A read back exactly")
+                XCTAssertEqual(f.b, ad.b[f.layer][f.tensor]!.array, "B read back exactly, in the stored layout")
+                XCTAssertEqual(mod.scale, 2, "alpha / rank")
+            }
+            // In the file, Hugging Face row mapRow(o) holds stored row o.
+            let file = try SafetensorsFile(url: written.appendingPathComponent(PEFTAdapter.weightsFile))
+            let bq = try file.floatArray("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"), stored = ad.b[0][.attnQ]!
+            for o in 0..<c.qDim {
+                let row = AdapterExport.mapRow(o, tensor: .attnQ, config: c, to: .huggingFace)
+                XCTAssertEqual(Array(bq[(row * 2)..<(row * 2 + 2)]), [stored[o * 2], stored[o * 2 + 1]])
+            }
+            XCTAssertEqual(bq != stored.array, format == .gguf, "rows move only for the GGUF Llama base")
+
+            DeltaMerge.merge(read.modules, into: m, scale: 1)
+            XCTAssertEqual(try meanLoss(m, nil, x, y, ws), withAdapters, accuracy: 1e-5, "\(arch): merged = adapted")
+            for l in 0..<c.layers {
+                for t in TrainableTensor.allCases {
+                    let p = m.weights.layers[l].projection(t)
+                    if adapted.contains(t) {
+                        XCTAssertEqual(p.delta?.indices.count, t.isColumnSlice ? p.cols : p.rows, "a full delta on \(t)")
+                    } else {
+                        XCTAssertNil(p.delta, "no delta on \(t), which has no adapter")
+                    }
+                }
+            }
+            DeltaMerge.merge(read.modules, into: m, scale: -1)
+            for l in 0..<c.layers { for t in adapted { XCTAssertTrue(m.weights.layers[l].projection(t).delta!.values.array.allSatisfy { $0 == 0 }) } }
+            XCTAssertEqual(try meanLoss(m, nil, x, y, ws), base, accuracy: 1e-6, "\(arch): −1 takes the merge back")
+            XCTAssertThrowsError(try PEFTAdapter.read(directory: written, config: c, fingerprint: "another")) { e in
+                XCTAssertTrue(e.localizedDescription.contains("made for base model fp"), e.localizedDescription)
+            }
+        }
     }
 }

@@ -38,23 +38,20 @@ final class TrainingReferenceTests: XCTestCase {
         settings.eps = try XCTUnwrap(opt["eps"] as? Double)
         settings.weightDecay = try XCTUnwrap(opt["weight_decay"] as? Double)
         settings.clipGradNorm = try XCTUnwrap(opt["clip_grad_norm"] as? Double)
-        let slices = Self.slices(from: neurons, config: m.config)
-        let adam = SparseAdamW(settings: settings, slices: slices, model: m)
-        let original = SliceBuffers(slices: slices, config: m.config)
-        SliceParameters.gather(m, into: original)
-        defer { SliceParameters.scatter(original, into: m) } // leave the shared model as loaded
-        let grads = SliceBuffers(slices: slices, config: m.config)
+        let target = SliceTraining(model: m, slices: Self.slices(from: neurons, config: m.config))
+        let adam = AdamW(settings: settings, parameters: target.parameters)
+        defer { target.restore() } // leave the shared model as loaded
         let ws = TrainingWorkspace(config: m.config, maxTokens: ids.count)
         let targets = Array(ids.dropFirst()) + [-1]
         var losses = [Double]()
         for step in 0..<ref.count {
-            grads.zero()
-            let (nll, n) = try m.lossAndGradients(tokens: ids, targets: targets, grads: grads,
-                                                  gradientScale: 1 / Float(ids.count - 1), workspace: ws)
-            losses.append(nll / Double(n))
+            target.zeroGradients()
+            let nll = try target.accumulate(tokens: ids, targets: targets, gradientScale: 1 / Float(ids.count - 1), workspace: ws)
+            losses.append(nll / Double(ids.count - 1))
             if step < ref.count - 1 {
-                adam.clip(grads)
-                adam.update(grads, lr: settings.lr, model: m)
+                adam.clip()
+                adam.update(lr: settings.lr)
+                target.commit()
             }
         }
         return (losses, ref)

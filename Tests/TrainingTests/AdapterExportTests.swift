@@ -284,4 +284,51 @@ final class AdapterExportTests: XCTestCase {
             for (u1, u2) in zip(s1.files, s2.files) { XCTAssertEqual(try Data(contentsOf: u1), try Data(contentsOf: u2), u1.lastPathComponent) }
         }
     }
+
+    /// An exported delta (one-hot factors, per-module ranks and alphas in the patterns) read back as
+    /// a PEFT adapter and merged densely changes the weights exactly as the delta does; adapters
+    /// this tool cannot merge are refused with the reason.
+    func testExportedPEFTMergesLikeTheDeltaAndBadAdaptersAreRefused() throws {
+        let viaDelta = try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model"))
+        let viaAdapter = try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model"))
+        let c = viaDelta.config
+        var d = delta(c)
+        d.baseFingerprint = viaDelta.fingerprint
+        let deltaURL = tmp.appendingPathComponent("d.safetensors"), out = tmp.appendingPathComponent("peft-merge")
+        try d.write(to: deltaURL)
+        _ = try AdapterExport.export(delta: d, deltaPath: "d", config: c, format: .peft, baseModelID: "x", ggufArchitecture: nil, padRank: nil, to: out)
+        try DeltaMerge.apply([ScaledDelta(path: deltaURL.path, scale: 1)], to: viaDelta)
+        try DeltaMerge.apply([ScaledDelta(path: out.path, scale: 1)], to: viaAdapter)
+        for l in [0, c.layers - 1] {
+            for t in TrainableTensor.allCases {
+                XCTAssertEqual(viaAdapter.transformer.weights.layers[l].projection(t).effectiveFloats(),
+                               viaDelta.transformer.weights.layers[l].projection(t).effectiveFloats(), "layer \(l) \(t): B·A is ΔW exactly")
+            }
+        }
+
+        let config = out.appendingPathComponent(PEFTAdapter.configFile)
+        var cfg = try json(config)
+        cfg["use_dora"] = true
+        try JSONSerialization.data(withJSONObject: cfg).write(to: config)
+        XCTAssertThrowsError(try DeltaMerge.apply([ScaledDelta(path: out.path, scale: 1)], to: viaAdapter)) { e in
+            XCTAssertTrue(e.localizedDescription.contains("use_dora") && e.localizedDescription.contains(out.path), e.localizedDescription)
+        }
+        try FileManager.default.removeItem(at: config)
+        XCTAssertThrowsError(try DeltaMerge.apply([ScaledDelta(path: out.path, scale: 1)], to: viaAdapter)) { e in
+            XCTAssertTrue(e.localizedDescription.contains("adapter_config.json"), e.localizedDescription)
+        }
+        XCTAssertThrowsError(try DeltaMerge.mergedTensors([ScaledDelta(path: out.path, scale: 1)], source: TensorSourceStub(), config: c,
+                                                          fingerprint: viaAdapter.fingerprint, subtract: false)) { e in
+            XCTAssertTrue(e.localizedDescription.contains("LoRA adapter directory"), e.localizedDescription)
+        }
+    }
+}
+
+/// A tensor source with no tensors (the merge into a model file is refused before reading any).
+final class TensorSourceStub: TensorSource {
+    var tensorNames: [String] { [] }
+    func shape(of name: String) -> [Int]? { nil }
+    func storageType(of name: String) -> String? { nil }
+    func readFloats(_ name: String, into output: UnsafeMutableBufferPointer<Float>) throws {}
+    func readFloats(_ name: String, rows: Range<Int>, into output: UnsafeMutableBufferPointer<Float>) throws {}
 }

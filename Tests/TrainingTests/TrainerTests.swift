@@ -25,6 +25,11 @@ final class TrainerTests: XCTestCase {
 
     func loadTiny() throws -> LoadedModel { try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model")) }
 
+    static func tinyConfig() throws -> ModelConfig {
+        try XCTSkipUnless(SharedData.isAvailable, "shared/ not present")
+        return try LoadedModel.load(at: SharedData.url("reference/tiny/llama/model")).config
+    }
+
     func recipe(output: URL) -> Recipe {
         var r = Recipe(model: "tiny", language: "en", data: .init(train: "unused"), neurons: .init(file: "unused"), output: output.path)
         r.data.seqLen = 12
@@ -58,6 +63,54 @@ final class TrainerTests: XCTestCase {
         return try t.run(resume: resume)
     }
 
+    /// A LoRA run (rank 3 on q/v/down of every layer) through the same trainer.
+    func trainLoRA(output: URL, interruptAt: Int? = nil, resume: Bool = false, seed: UInt64 = 1) throws -> RunSummary {
+        let m = try loadTiny()
+        let seqs = TrainingData.sequences(documents: documents, tokenizer: m.tokenizer, seqLen: 12)
+        var r = recipe(output: output)
+        r.lora = LoRASettings()
+        r.lora?.rank = .fixed(3)
+        r.lora?.seed = seed
+        let target = LoRATraining(model: m.transformer, tensors: [.attnQ, .attnV, .ffnDown], rank: 3, alpha: 16, seed: seed)
+        let t = Trainer(recipe: r, model: m, target: target, sequences: seqs, runDirectory: output)
+        if let k = interruptAt { t.onStep = { s, _ in if s.step == k { Interrupt.request() } } }
+        defer { Interrupt.reset() }
+        return try t.run(resume: resume)
+    }
+
+    /// Same seed, same adapter bytes; an interrupted LoRA run resumed from its state (A, B and both
+    /// AdamW moments) ends with the uninterrupted run's adapter and metrics.
+    func testLoRARunIsDeterministicAndResumesExactly() throws {
+        let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
+        let sa = try trainLoRA(output: a)
+        XCTAssertTrue(sa.completed)
+        XCTAssertEqual(sa.loraRank, 3)
+        XCTAssertNil(sa.deltaPath)
+        let adapter = try XCTUnwrap(sa.adapterPath)
+        let tiny = try loadTiny().config
+        XCTAssertEqual(sa.trainableParameters, 3 * tiny.layers * ((tiny.hidden + tiny.qDim) + (tiny.hidden + tiny.kvDim) + (tiny.ffn + tiny.hidden)))
+        XCTAssertLessThan(try XCTUnwrap(sa.lastLoss), try XCTUnwrap(sa.firstLoss), "training lowers the loss")
+        let weights = URL(fileURLWithPath: adapter).appendingPathComponent(PEFTAdapter.weightsFile)
+        _ = try trainLoRA(output: b)
+        XCTAssertEqual(try Data(contentsOf: weights), try Data(contentsOf: b.appendingPathComponent("adapter/adapter_model.safetensors")))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: adapter).appendingPathComponent(PEFTAdapter.configFile)),
+                       try Data(contentsOf: b.appendingPathComponent("adapter/adapter_config.json")))
+        _ = try trainLoRA(output: b.appendingPathComponent("other"), seed: 2)
+        XCTAssertNotEqual(try Data(contentsOf: weights), try Data(contentsOf: b.appendingPathComponent("other/adapter/adapter_model.safetensors")),
+                          "another seed draws another A")
+
+        try assertResumesExactly(result: "adapter/adapter_model.safetensors") { try trainLoRA(output: $0, interruptAt: $1, resume: $2) }
+
+        // The adapter merged into a fresh model gives the trained model's loss.
+        let ids: [Int32] = try loadTiny().tokenizer.encode(documents[0], addSpecialTokens: true)
+        let base = try loadTiny(), merged = try loadTiny()
+        try DeltaMerge.apply([ScaledDelta(path: adapter, scale: 1)], to: merged)
+        let before = try base.transformer.score(ids).meanNLL, after = try merged.transformer.score(ids).meanNLL
+        XCTAssertLessThan(after, before, "the adapter fits its training text better")
+        try DeltaMerge.apply([ScaledDelta(path: adapter, scale: 1)], to: merged, subtract: true)
+        XCTAssertEqual(try merged.transformer.score(ids).meanNLL, before, accuracy: 1e-6, "subtracting reverts")
+    }
+
     func testSameSeedGivesBitIdenticalDelta() throws {
         let a = tmp.appendingPathComponent("a"), b = tmp.appendingPathComponent("b")
         let sa = try train(output: a), sb = try train(output: b)
@@ -72,26 +125,32 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 2, "loss and learning rate")
     }
 
-    func testInterruptedRunResumesExactly() throws {
-        let full = tmp.appendingPathComponent("full"), cut = tmp.appendingPathComponent("cut")
-        let s = try train(output: full)
-        let partial = try train(output: cut, interruptAt: 3)
+    /// Trains into `full` uninterrupted and into `cut` interrupted after step 3 then resumed; the
+    /// result file `result` and the metrics (all but timings) must agree.
+    func assertResumesExactly(result: String, _ train: (URL, Int?, Bool) throws -> RunSummary) throws {
+        let full = tmp.appendingPathComponent("full-\(result)"), cut = tmp.appendingPathComponent("cut-\(result)")
+        let s = try train(full, nil, false)
+        let partial = try train(cut, 3, false)
         XCTAssertFalse(partial.completed)
         XCTAssertEqual(partial.steps, 3)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent("delta.safetensors").path))
-        let resumed = try train(output: cut, resume: true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cut.appendingPathComponent(result).path))
+        let resumed = try train(cut, nil, true)
         XCTAssertTrue(resumed.completed)
         XCTAssertEqual(resumed.steps, s.steps)
-        XCTAssertEqual(try Data(contentsOf: full.appendingPathComponent("delta.safetensors")),
-                       try Data(contentsOf: cut.appendingPathComponent("delta.safetensors")),
-                       "a resumed run's delta equals the uninterrupted run's")
-        XCTAssertEqual(try String(contentsOf: full.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+        XCTAssertEqual(try Data(contentsOf: full.appendingPathComponent(result)), try Data(contentsOf: cut.appendingPathComponent(result)),
+                       "a resumed run's \(result) equals the uninterrupted run's")
+        func steps(_ u: URL) throws -> [String] {
             // seconds and tokens/s differ run to run; everything else must agree
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" },
-        try String(contentsOf: cut.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        }.map { "\($0["step"]!) \($0["loss"]!) \($0["lr"]!) \($0["grad_norm"]!)" })
+            try String(contentsOf: u.appendingPathComponent("metrics.jsonl")).split(separator: "\n").map { line in
+                let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return "\(o["step"]!) \(o["loss"]!) \(o["lr"]!) \(o["grad_norm"]!)"
+            }
+        }
+        XCTAssertEqual(try steps(full), try steps(cut))
+    }
+
+    func testInterruptedRunResumesExactly() throws {
+        try assertResumesExactly(result: "delta.safetensors") { try train(output: $0, interruptAt: $1, resume: $2) }
     }
 
     func testDeltaRoundTripMergeAndRevert() throws {
@@ -183,6 +242,34 @@ final class RecipeTests: XCTestCase {
                 XCTAssertTrue(e.localizedDescription.contains("'\(key)'"), e.localizedDescription)
             }
         }
+    }
+
+    /// `lora:` declares its keys once with defaults; rank auto needs neurons to match, a fixed rank does not.
+    func testLoRABlock() throws {
+        let r = try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["lora.rank=auto"])
+        XCTAssertEqual(r.lora, LoRASettings())
+        XCTAssertEqual(r.lora?.alpha, 16)
+        XCTAssertNil(try Recipe.parse(yaml: yaml, path: "r.yaml").lora, "no lora block: neuron training")
+        let fixed = try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: ["lora={rank: 8, alpha: 32, seed: 3}", "neurons.file=null"])
+        XCTAssertEqual(fixed.lora?.rank, .fixed(8))
+        XCTAssertEqual(fixed.lora?.alpha, 32)
+        XCTAssertEqual(fixed.lora?.seed, 3)
+        XCTAssertTrue(try fixed.yaml().contains("rank: 8"), "written back as it was given")
+        XCTAssertEqual(try Recipe.parse(yaml: try fixed.yaml(), path: "again").lora, fixed.lora)
+        for (o, field) in [(["lora.rank=auto", "neurons.file=null"], "neurons"), (["lora.rank=0"], "lora.rank"),
+                           (["lora.alpha=0"], "lora.alpha"), (["lora.rank=two"], "lora"), (["lora.dropout=0.1"], "dropout")] {
+            XCTAssertThrowsError(try Recipe.parse(yaml: yaml, path: "r.yaml", overrides: o), "\(o)") { e in
+                XCTAssertTrue(e.localizedDescription.contains(field), e.localizedDescription)
+            }
+        }
+        // rank auto: the rank whose parameters on the same matrices are closest to the neurons'.
+        var c = try TrainerTests.tinyConfig()  // shaped as Gemma 3 270M
+        (c.hidden, c.layers, c.heads, c.kvHeads, c.headDim, c.ffn) = (640, 18, 4, 1, 256, 2048)
+        let tensors: [TrainableTensor] = [.attnQ, .attnK, .attnV, .ffnUp, .ffnDown]
+        XCTAssertEqual(LoRAAdapters.parametersPerRank(tensors, c), 18 * (1664 + 896 + 896 + 2688 + 2688))
+        XCTAssertEqual(LoRASettings().resolvedRank(tensors: tensors, config: c, matching: 476_160), 3, "the quick experiment's language arm")
+        XCTAssertNil(LoRASettings().resolvedRank(tensors: tensors, config: c, matching: nil))
+        XCTAssertEqual(fixed.lora?.resolvedRank(tensors: tensors, config: c, matching: nil), 8)
     }
 
     func testInvalidValuesAndOverrides() {
