@@ -15,14 +15,9 @@
 #include <immintrin.h>
 
 #define TA2 __attribute__((target("avx2,fma,f16c")))
-#define INL static inline __attribute__((always_inline))
-
-// A half-precision scale, loaded so that the compiler cannot merge it into an accumulator register.
-TA2 INL float h2f(const uint8_t *p) {
-    __m128i v;
-    __asm__("vpbroadcastw %1, %0" : "=x"(v) : "m"(*(const uint16_t *)p));
-    return _mm_cvtss_f32(_mm_cvtph_ps(v));
-}
+#define INL LNQ_INL
+#define LNQ_TARGET TA2
+#include "block_scales.h"
 
 // A group: 32 codes as bytes (lo: elements 0..15, hi: 16..31), the scale of each half (equal
 // except in Q6_K) and the minimum (0 where the format has none).
@@ -79,57 +74,27 @@ TA2 INL group_t g_q5_1(const uint8_t *b) {
     return G;
 }
 
-typedef struct { float d[8], m[8]; } kscales_t;
-
-// Q4_K/Q5_K: ggml's d1 = d·sc and m1 = dmin·m per sub-block; w = d1·q − m1.
-TA2 INL void k_scales(const uint8_t *b, kscales_t *S) {
-    const float d = h2f(b), dmin = h2f(b + 2);
-    const uint8_t *q = b + 4;
-    for (int j = 0; j < 8; j++) {
-        int sc, mn;
-        if (j < 4) { sc = q[j] & 63; mn = q[j + 4] & 63; }
-        else { sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4); mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-        S->d[j] = d * (float)sc;
-        S->m[j] = -(dmin * (float)mn);
-    }
-}
-
+// Q4_K/Q5_K: w = d1·q − m1, so the minimum term is −m1.
 TA2 INL group_t g_q4_K(const uint8_t *b, const kscales_t *S, int j) {
-    const uint8_t *q = b + 16 + 32 * (j >> 1);
-    __m128i a = _mm_loadu_si128((const __m128i *)q), c = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    const __m128i m = _mm_set1_epi8(0x0F);
-    return (group_t){ _mm_and_si128(a, m), _mm_and_si128(c, m), S->d[j], S->d[j], S->m[j] };
+    group_t G; k_nibbles(b + 16, j, &G.lo, &G.hi);
+    G.s0 = G.s1 = S->d[j]; G.m = -S->m[j];
+    return G;
 }
 
 TA2 INL group_t g_q5_K(const uint8_t *b, const kscales_t *S, int j) {
-    const uint8_t *q = b + 48 + 32 * (j >> 1);
-    __m128i a = _mm_loadu_si128((const __m128i *)q), c = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    const __m128i m = _mm_set1_epi8(0x0F), bit = _mm_set1_epi8((char)(1 << j)), e = _mm_set1_epi8(16);
+    __m128i a, c;
+    k_nibbles(b + 48, j, &a, &c);
+    const __m128i bit = _mm_set1_epi8((char)(1 << j)), e = _mm_set1_epi8(16);
     const __m128i ha = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(_mm_loadu_si128((const __m128i *)(b + 16)), bit), bit), e);
     const __m128i hc = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(_mm_loadu_si128((const __m128i *)(b + 32)), bit), bit), e);
-    return (group_t){ _mm_or_si128(_mm_and_si128(a, m), ha), _mm_or_si128(_mm_and_si128(c, m), hc), S->d[j], S->d[j], S->m[j] };
+    return (group_t){ _mm_or_si128(a, ha), _mm_or_si128(c, hc), S->d[j], S->d[j], -S->m[j] };
 }
 
-// Q6_K: ggml's (d·sc)·q, 16 scales per super-block; group j = 4h + t as in fused_avx512.c.
-TA2 INL void q6_scales(const uint8_t *b, float *s) {
-    const float d = h2f(b + 208);
-    const int8_t *sc = (const int8_t *)(b + 192);
-    for (int i = 0; i < 16; i++) s[i] = d * (float)sc[i];
-}
-
+// Q6_K: 16 scales per super-block (block_scales.h); a group's halves have s[2j], s[2j+1].
 TA2 INL group_t g_q6_K(const uint8_t *b, const float *s, int j) {
-    const int h = j >> 2, t = j & 3;
-    const uint8_t *ql = b + 64 * h + 32 * (t & 1), *qh = b + 128 + 32 * h;
-    __m128i a = _mm_loadu_si128((const __m128i *)ql), c = _mm_loadu_si128((const __m128i *)(ql + 16));
-    __m128i ha = _mm_loadu_si128((const __m128i *)qh), hc = _mm_loadu_si128((const __m128i *)(qh + 16));
-    if (t & 2) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    if (t < 2) { ha = _mm_slli_epi16(ha, 4 - 2 * t); hc = _mm_slli_epi16(hc, 4 - 2 * t); }
-    else if (t == 3) { ha = _mm_srli_epi16(ha, 2); hc = _mm_srli_epi16(hc, 2); }
-    const __m128i m = _mm_set1_epi8(0x0F), mh = _mm_set1_epi8(0x30), e = _mm_set1_epi8(32);
-    return (group_t){ _mm_sub_epi8(_mm_or_si128(_mm_and_si128(a, m), _mm_and_si128(ha, mh)), e),
-                      _mm_sub_epi8(_mm_or_si128(_mm_and_si128(c, m), _mm_and_si128(hc, mh)), e), s[2 * j], s[2 * j + 1], 0 };
+    group_t G; q6_codes(b, j, &G.lo, &G.hi);
+    G.s0 = s[2 * j]; G.s1 = s[2 * j + 1]; G.m = 0;
+    return G;
 }
 
 TA2 INL __m256 cvt8(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes)); }

@@ -19,18 +19,12 @@
 #include <immintrin.h>
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c,bmi2")))
-#define INL static inline __attribute__((always_inline))
+#define INL LNQ_INL
+#define LNQ_TARGET T512
+#include "block_scales.h"
 
 // Tables are built with ggml's separate multiply and add (no FMA), as the dequantiser does.
 #pragma clang fp contract(off)
-
-// A half-precision scale read without the compiler folding the load into an insert that depends on
-// an accumulator register (which serialises the loop on the FMA latency).
-T512 INL float h2f(const uint8_t *p) {
-    __m128i v;
-    __asm__("vpbroadcastw %1, %0" : "=x"(v) : "m"(*(const uint16_t *)p));
-    return _mm_cvtss_f32(_mm_cvtph_ps(v));
-}
 
 static const float codes16[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 static const float codes32[32] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
@@ -94,28 +88,9 @@ T512 INL tgroup_t t_q5_1(const uint8_t *b) {
     return G;
 }
 
-// K-quants: a 256-element super-block of 8 groups; scales decoded once per super-block.
-typedef struct { float d[8], m[8]; } kscales_t;
-
-// Q4_K/Q5_K sub-block scale and minimum (6 bits each, packed in 12 bytes); ggml: d1 = d·sc,
-// m1 = dmin·m, w = d1·q − m1.
-T512 INL void k_scales(const uint8_t *b, kscales_t *S) {
-    const float d = h2f(b), dmin = h2f(b + 2);
-    const uint8_t *q = b + 4;
-    for (int j = 0; j < 8; j++) {
-        int sc, mn;
-        if (j < 4) { sc = q[j] & 63; mn = q[j + 4] & 63; }
-        else { sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4); mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-        S->d[j] = d * (float)sc;
-        S->m[j] = dmin * (float)mn;
-    }
-}
-
 T512 INL tgroup_t t_q4_K(const uint8_t *b, const kscales_t *S, int j) {
     tgroup_t G;
-    const uint8_t *q = b + 16 + 32 * (j >> 1);
-    G.lo = _mm_loadu_si128((const __m128i *)q); G.hi = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { G.lo = _mm_srli_epi16(G.lo, 4); G.hi = _mm_srli_epi16(G.hi, 4); }
+    k_nibbles(b + 16, j, &G.lo, &G.hi);
     G.t0 = _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(S->d[j]), _mm512_loadu_ps(codes16)), _mm512_set1_ps(S->m[j]));
     G.t1 = G.t0;
     return G;
@@ -123,11 +98,9 @@ T512 INL tgroup_t t_q4_K(const uint8_t *b, const kscales_t *S, int j) {
 
 T512 INL tgroup_t t_q5_K(const uint8_t *b, const kscales_t *S, int j) {
     tgroup_t G;
-    const uint8_t *q = b + 48 + 32 * (j >> 1);
-    __m128i l = _mm_loadu_si128((const __m128i *)q), h = _mm_loadu_si128((const __m128i *)(q + 16));
-    if (j & 1) { l = _mm_srli_epi16(l, 4); h = _mm_srli_epi16(h, 4); }
-    const __m128i m = _mm_set1_epi8(0x0F), e = _mm_set1_epi8(16), bit = _mm_set1_epi8((char)(1 << j));
-    l = _mm_and_si128(l, m); h = _mm_and_si128(h, m);
+    __m128i l, h;
+    k_nibbles(b + 48, j, &l, &h);
+    const __m128i e = _mm_set1_epi8(16), bit = _mm_set1_epi8((char)(1 << j));
     G.lo = _mm_mask_add_epi8(l, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 16)), bit), l, e);
     G.hi = _mm_mask_add_epi8(h, _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(b + 32)), bit), h, e);
     const __m512 d1 = _mm512_set1_ps(S->d[j]), m1 = _mm512_set1_ps(S->m[j]);
@@ -144,26 +117,10 @@ T512 INL cgroup_t c_q8_0(const uint8_t *b) {
     return (cgroup_t){ _mm_loadu_si128((const __m128i *)(b + 2)), _mm_loadu_si128((const __m128i *)(b + 18)), d, d };
 }
 
-// Q6_K scales: ggml's d·sc[i]·q is (d·sc[i])·q.
-T512 INL void q6_scales(const uint8_t *b, float *s) {
-    const float d = h2f(b + 208);
-    const int8_t *sc = (const int8_t *)(b + 192);
-    for (int i = 0; i < 16; i++) s[i] = d * (float)sc[i];
-}
-
-// Q6_K group j = 4h + t: low 4 bits from ql (+32 for odd t, high nibble for t ≥ 2), bits 2t, 2t+1
-// of qh as bits 4, 5; minus 32. Its halves have scales s[2j], s[2j+1].
 T512 INL cgroup_t c_q6_K(const uint8_t *b, const float *s, int j) {
-    const int h = j >> 2, t = j & 3;
-    const uint8_t *ql = b + 64 * h + 32 * (t & 1), *qh = b + 128 + 32 * h;
-    __m128i a = _mm_loadu_si128((const __m128i *)ql), c = _mm_loadu_si128((const __m128i *)(ql + 16));
-    __m128i ha = _mm_loadu_si128((const __m128i *)qh), hc = _mm_loadu_si128((const __m128i *)(qh + 16));
-    if (t & 2) { a = _mm_srli_epi16(a, 4); c = _mm_srli_epi16(c, 4); }
-    if (t < 2) { ha = _mm_slli_epi16(ha, 4 - 2 * t); hc = _mm_slli_epi16(hc, 4 - 2 * t); }
-    else if (t == 3) { ha = _mm_srli_epi16(ha, 2); hc = _mm_srli_epi16(hc, 2); }
-    const __m128i m = _mm_set1_epi8(0x0F), mh = _mm_set1_epi8(0x30), e = _mm_set1_epi8(32);
-    return (cgroup_t){ _mm_sub_epi8(_mm_or_si128(_mm_and_si128(a, m), _mm_and_si128(ha, mh)), e),
-                       _mm_sub_epi8(_mm_or_si128(_mm_and_si128(c, m), _mm_and_si128(hc, mh)), e), s[2 * j], s[2 * j + 1] };
+    cgroup_t G; q6_codes(b, j, &G.lo, &G.hi);
+    G.s0 = s[2 * j]; G.s1 = s[2 * j + 1];
+    return G;
 }
 
 // Float formats: 16 floats at a time, no scale.
