@@ -13,6 +13,10 @@ public struct PerplexityResult: Codable, Equatable {
     /// 95% bootstrap interval of the perplexity (documents resampled).
     public let pplLow: Double
     public let pplHigh: Double
+    /// Per-document NLL sums and predicted-token counts, in document order: what a paired comparison
+    /// with another model on the same documents resamples (`pairedChange`). Not written to JSON.
+    public var documentNLL: [Double] = []
+    public var documentTokens: [Int] = []
 
     enum CodingKeys: String, CodingKey {
         case documents, tokens, meanNLL = "mean_nll", ppl, pplLow = "ppl_low", pplHigh = "ppl_high"
@@ -69,6 +73,42 @@ public enum Perplexity {
             lo = ppls[Int(0.025 * Double(bootstrap - 1))]
             hi = ppls[Int(0.975 * Double(bootstrap - 1))]
         }
-        return PerplexityResult(documents: sums.count, tokens: n, meanNLL: mean, ppl: Foundation.exp(mean), pplLow: lo, pplHigh: hi)
+        return PerplexityResult(documents: sums.count, tokens: n, meanNLL: mean, ppl: Foundation.exp(mean), pplLow: lo, pplHigh: hi,
+                                documentNLL: sums, documentTokens: counts)
     }
+
+    /// Change of perplexity of `arm` against `base`, `100·(ppl_arm / ppl_base − 1)` %, with a 95%
+    /// paired bootstrap interval: documents are resampled with the same indices for both models, so
+    /// that how much documents differ from one another (which dominates each model's own interval)
+    /// cancels and what remains is how consistently the arm changes the same documents.
+    /// Nil unless both were scored on the same documents (same number, same token counts).
+    public static func pairedChange(_ arm: PerplexityResult, base: PerplexityResult, bootstrap: Int = 1000, seed: UInt64 = 1) -> PairedChange? {
+        let a = arm.documentNLL, b = base.documentNLL, c = base.documentTokens
+        guard !a.isEmpty, a.count == b.count, arm.documentTokens == c else { return nil }
+        func change(_ da: Double, _ db: Double, _ n: Int) -> Double { 100 * Foundation.expm1((da - db) / Double(max(n, 1))) }
+        let estimate = change(a.reduce(0, +), b.reduce(0, +), c.reduce(0, +))
+        guard a.count > 1 && bootstrap > 0 else { return PairedChange(change: estimate, low: estimate, high: estimate) }
+        var rng = SplitMix64(seed: seed)
+        var draws = [Double]()
+        draws.reserveCapacity(bootstrap)
+        for _ in 0..<bootstrap {
+            var sa = 0.0, sb = 0.0, n = 0
+            for _ in 0..<a.count {
+                let j = Int(rng.next() % UInt64(a.count))
+                sa += a[j]; sb += b[j]; n += c[j]
+            }
+            draws.append(change(sa, sb, n))
+        }
+        draws.sort()
+        return PairedChange(change: estimate, low: draws[Int(0.025 * Double(bootstrap - 1))], high: draws[Int(0.975 * Double(bootstrap - 1))])
+    }
+}
+
+/// A perplexity change in percent with its 95% paired bootstrap interval.
+public struct PairedChange: Equatable, Sendable {
+    public let change: Double
+    public let low: Double
+    public let high: Double
+
+    public init(change: Double, low: Double, high: Double) { self.change = change; self.low = low; self.high = high }
 }

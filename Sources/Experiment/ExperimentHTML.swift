@@ -73,6 +73,10 @@ public enum ExperimentHTML {
         if !r.runs(of: .random).isEmpty { s += "<h2>Random draws</h2>\n" + table(markdown: ExperimentReport.drawsMarkdown(r)) }
         if r.metricKinds.contains(where: { $0.key == "ppl" }) {
             s += "<h2>Perplexity with 95% bootstrap intervals</h2>\n" + table(markdown: ExperimentReport.intervalsMarkdown(r))
+            let paired = ExperimentReport.pairedChangesMarkdown(r)
+            if !paired.isEmpty {
+                s += "<h2>Perplexity change against the base, paired 95% bootstrap intervals</h2>\n<p>\(esc(ExperimentReport.pairedNote))</p>\n" + table(markdown: paired)
+            }
         }
         s += "<h2>Training loss</h2>\n<figure>\n" + LossPlot.svg(series: series, title: "training loss: \(r.language) on \(r.model)") + "</figure>\n"
         s += "<h2>Change against the base</h2>\n"

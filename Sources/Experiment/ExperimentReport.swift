@@ -111,6 +111,26 @@ public enum ExperimentReport {
         return s
     }
 
+    /// Perplexity change against the base with its 95% paired bootstrap interval (the same documents
+    /// resampled for both models; `Perplexity.pairedChange`), per trained model and language; an
+    /// interval that excludes 0 is a change the held-out documents agree on.
+    /// What the paired table means, in one sentence for the report.
+    public static let pairedNote = "The held-out documents are resampled together for the base and each trained model, "
+        + "so the interval shows how consistently a model changes the same documents; one that excludes 0 is a change the documents agree on."
+
+    public static func pairedChangesMarkdown(_ r: ExperimentResults) -> String {
+        let runs = r.runs.filter { run in r.languages.contains { run.metrics[$0]?["ppl_change_low"] != nil } }
+        guard !runs.isEmpty else { return "" }
+        var s = "| language | " + runs.map(\.name).joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: runs.count) + "\n"
+        for l in r.languages where r.base[l]?["ppl"] != nil {
+            s += "| \(l) | " + runs.map { run in
+                guard let c = run.metrics[l]?["ppl_change"], let lo = run.metrics[l]?["ppl_change_low"], let hi = run.metrics[l]?["ppl_change_high"] else { return "-" }
+                return signed(c, decimals: 2) + "% [" + signed(lo, decimals: 2) + ", " + signed(hi, decimals: 2) + "]"
+            }.joined(separator: " | ") + " |\n"
+        }
+        return s
+    }
+
     public static func duration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())

@@ -106,6 +106,15 @@ public struct ExperimentRunner {
     func path(_ name: String) -> String { outputDirectory.appendingPathComponent(name).path }
     func exists(_ p: String) -> Bool { FileManager.default.fileExists(atPath: p) }
 
+    /// Wall time of each step this run did (reused steps are not listed), in order; in the report.
+    final class StepClock { var timings = [(step: String, seconds: Double)]() }
+    let clock = StepClock()
+    func timed(_ step: String, since start: Date) {
+        let s = Date().timeIntervalSince(start)
+        clock.timings.append((step, s))
+        backend.log("   \(step): \(ExperimentReport.duration(s))")
+    }
+
     /// The trained runs, in order: (arm, seed of a random draw, run directory name).
     public var plannedRuns: [(arm: Arm, seed: UInt64?, directory: String)] {
         recipe.trainedArms.flatMap { a -> [(arm: Arm, seed: UInt64?, directory: String)] in
@@ -146,6 +155,7 @@ public struct ExperimentRunner {
         try backend.checkEvaluation(evaluation, notYetWritten: [r.language])
 
         var steps = try ExperimentSteps(url: outputDirectory.appendingPathComponent("steps.json"))
+        clock.timings = []
         steps.warn = backend.log
         steps.writes = backend.writesFiles
 
@@ -155,7 +165,9 @@ public struct ExperimentRunner {
             let req = detectRequest(corpus: en.corpus, language: "en", documents: en.documents, exclude: nil, output: path("neurons-en.json"))
             if try !steps.reuse("neurons-en.json", settings: req.arguments, exists: exists(req.output)) {
                 backend.log("== detect English neurons")
+                let t = Date()
                 try backend.detect(req)
+                timed("detect en", since: t)
                 try steps.record("neurons-en.json", settings: req.arguments)
             }
             try backend.stepDone("neurons-en.json")
@@ -165,7 +177,9 @@ public struct ExperimentRunner {
         let setReq = detectRequest(corpus: r.detect.corpus, language: r.language, documents: r.detect.documents, exclude: exclude, output: setFile)
         if try !steps.reuse("neurons-\(r.language).json", settings: setReq.arguments, exists: exists(setFile)) {
             backend.log("== detect \(r.language) neurons")
+            let t = Date()
             try backend.detect(setReq)
+            timed("detect \(r.language)", since: t)
             try steps.record("neurons-\(r.language).json", settings: setReq.arguments)
         }
         try backend.stepDone("neurons-\(r.language).json")
@@ -213,7 +227,9 @@ public struct ExperimentRunner {
                 let resume = exists(dir + "/state.safetensors")
                 try backend.stepDone("record \(planned.directory)")
                 backend.log("== train \(planned.directory)")
+                let t = Date()
                 let o = try backend.train(TrainRequest(recipe: r.train, overrides: overrides, resume: resume, output: dir))
+                timed("train \(planned.directory)", since: t)
                 let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
                 if backend.writesFiles { try AtomicFileWriter.write(try enc.encode(o), to: outcomeFile) }
                 outcome = o
@@ -229,7 +245,9 @@ public struct ExperimentRunner {
 
         // 3. Evaluation (its inputs were checked before step 1)
         backend.log("== evaluate base and \(plannedRuns.map(\.directory).joined(separator: ", "))")
+        let evaluationStart = Date()
         let (columns, fingerprint) = try backend.evaluate(evaluation)
+        timed("evaluate \(1 + plannedRuns.count) models", since: evaluationStart)
         guard let base = columns.first(where: { $0.0 == "base" })?.1 else {
             throw ExperimentError.badFile(path: recipe.output, reason: "the evaluation returned no base column")
         }
@@ -309,6 +327,7 @@ public struct ExperimentRunner {
             "fingerprints": Dictionary(fingerprints.map { ($0.name, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
         ]
         if let p = results.trainableParameters(.full) { extra["full_parameters"] = p }
+        extra["step_seconds"] = clock.timings.map { ["step": $0.step, "seconds": $0.seconds] as [String: Any] }
         try AtomicFileWriter.write(try ExperimentReport.json(results, extra: extra), to: dir.appendingPathComponent("report.json"))
 
         let draws = results.runs(of: .random).count
@@ -326,6 +345,13 @@ public struct ExperimentRunner {
         if draws > 0 { md += "## Random draws\n\n" + ExperimentReport.drawsMarkdown(results) + "\n" }
         if results.metricKinds.contains(where: { $0.key == "ppl" }) {
             md += "## Perplexity, 95% bootstrap intervals\n\n" + ExperimentReport.intervalsMarkdown(results) + "\n"
+            let paired = ExperimentReport.pairedChangesMarkdown(results)
+            if !paired.isEmpty { md += "## Perplexity change against the base, paired 95% bootstrap intervals\n\n" + ExperimentReport.pairedNote + "\n\n" + paired + "\n" }
+        }
+        if !clock.timings.isEmpty {
+            md += "## Wall time of the steps this run did\n\n| step | wall time |\n|---|---:|\n"
+                + clock.timings.map { "| \($0.step) | \(ExperimentReport.duration($0.seconds)) |\n" }.joined()
+                + "| whole run | \(ExperimentReport.duration(seconds)) |\n\n"
         }
         md += "![loss](loss.svg) ![change](delta.svg) ![neurons](neurons.svg)\n\nAll of it on one page: [report.html](report.html).\n"
         try write(md, "report.md")

@@ -101,8 +101,11 @@ struct EvalCommand: ParsableCommand {
         }
         let m = try loadModel(model, quiet: json)
 
-        /// One arm's metrics: language → metric name → value.
-        func evaluateAll(_ label: String) throws -> [String: [String: Double]] {
+        /// Each language's perplexity of the base column, for the paired intervals of the others.
+        var basePerplexity = [String: PerplexityResult]()
+        /// One arm's metrics: language → metric name → value. With `isBase` its perplexities are kept;
+        /// otherwise the change against them gets its paired interval (`ppl_change`, `_low`, `_high`, %).
+        func evaluateAll(_ label: String, isBase: Bool = false) throws -> [String: [String: Double]] {
             var out = [String: [String: Double]]()
             let progress = ProgressLine()
             var phaseStart = Date()
@@ -121,6 +124,9 @@ struct EvalCommand: ParsableCommand {
                     }
                     r["ppl"] = p.ppl; r["ppl_low"] = p.pplLow; r["ppl_high"] = p.pplHigh
                     r["tokens"] = Double(p.tokens); r["documents"] = Double(p.documents)
+                    if isBase { basePerplexity[lang] = p } else if let b = basePerplexity[lang], let c = Perplexity.pairedChange(p, base: b, seed: seed) {
+                        r["ppl_change"] = c.change; r["ppl_change_low"] = c.low; r["ppl_change_high"] = c.high
+                    }
                 }
                 if let items = xquad[lang] {
                     let t = try Benchmarks.runXQuAD(model: m.transformer, tokenizer: m.tokenizer, items: items, language: lang, limit: limit, batchSize: max(1, batchSize)) { d, n in
@@ -149,7 +155,7 @@ struct EvalCommand: ParsableCommand {
         var columns = [(String, [String: [String: Double]])]()
         if !armList.isEmpty {
             if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
-            columns.append(("base", try evaluateAll("base")))
+            columns.append(("base", try evaluateAll("base", isBase: true)))
             for (name, path) in armList {
                 let d = [ScaledDelta(path: path, scale: 1)]
                 try DeltaMerge.apply(d, to: m)
@@ -157,7 +163,7 @@ struct EvalCommand: ParsableCommand {
                 try DeltaMerge.apply(d, to: m, subtract: true)
             }
         } else {
-            if baseline && !deltas.isEmpty { columns.append(("base", try evaluateAll("base"))) }
+            if baseline && !deltas.isEmpty { columns.append(("base", try evaluateAll("base", isBase: true))) }
             if !deltas.isEmpty { try DeltaMerge.apply(try deltas.map(ScaledDelta.init(spec:)), to: m) }
             let label = deltas.isEmpty ? "model" : "with delta"
             columns.append((label, try evaluateAll(label)))
@@ -217,7 +223,9 @@ struct EvalCommand: ParsableCommand {
         let metrics: [(key: String, label: String, percent: Bool)] = [("ppl", "ppl", false), ("xquad_em", "xquad EM", true),
                                                                       ("xquad_f1", "xquad F1", true), ("mgsm_acc", "mgsm acc", true)]
         var header = pad("lang", 5) + " " + pad("metric", 9) + " " + pad(columns[0].0, 10)
-        for (name, _) in columns.dropFirst() { header += " " + pad(name, 10) + " " + pad("change", 8) }
+        // Room for "-3.70% [-4.12, -3.31]" when the perplexity changes have paired intervals.
+        let cw = columns.dropFirst().contains { $0.1.values.contains { $0["ppl_change_low"] != nil } } ? 24 : 8
+        for (name, _) in columns.dropFirst() { header += " " + pad(name, 10) + " " + pad("change", cw) }
         print(header)
         for lang in langs {
             for metric in metrics {
@@ -229,8 +237,11 @@ struct EvalCommand: ParsableCommand {
                 }
                 for (_, r) in columns.dropFirst() {
                     guard let x = r[lang]?[metric.key] else { continue }
-                    let change = metric.percent ? signed(100 * (x - b), decimals: 1) : (b == 0 ? "-" : signed(100 * (x - b) / b, decimals: 2) + "%")
-                    line += " " + pad(show(x), 10) + " " + pad(change, 8)
+                    var change = metric.percent ? signed(100 * (x - b), decimals: 1) : (b == 0 ? "-" : signed(100 * (x - b) / b, decimals: 2) + "%")
+                    if metric.key == "ppl", let lo = r[lang]?["ppl_change_low"], let hi = r[lang]?["ppl_change_high"] {
+                        change += " [" + signed(lo, decimals: 2) + ", " + signed(hi, decimals: 2) + "]"
+                    }
+                    line += " " + pad(show(x), 10) + " " + pad(change, cw)
                 }
                 print(line)
             }

@@ -243,6 +243,12 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(md.contains("| other languages (en, ja) | perplexity, mean Δ |"), md)
         XCTAssertTrue(md.contains("| full | 1000 | 3s | 900 MB | 3.1000 |"), md)
         XCTAssertTrue(md.contains("| lora (rank 2) | 120 | 3s | 500 MB | 3.4000 |"), md)
+        for step in ["detect en", "detect vi", "train language", "train random-3", "train lora", "train full", "evaluate 7 models", "whole run"] {
+            XCTAssertTrue(md.contains("| \(step) | "), "wall time of \(step): \(md)")
+        }
+        let stepSeconds = try XCTUnwrap(json["step_seconds"] as? [[String: Any]])
+        XCTAssertEqual(stepSeconds.compactMap { $0["step"] as? String },
+                       ["detect en", "detect vi", "train language", "train random-1", "train random-2", "train random-3", "train lora", "train full", "evaluate 7 models"])
 
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
@@ -346,6 +352,11 @@ final class ExperimentTests: XCTestCase {
         let ppl = MetricKind.all[0]
         let change = try XCTUnwrap(results.change(.lora, "vi", ppl)).mean
         XCTAssertNotEqual(change, 0, "the evaluation used the adapter")
+        // The paired interval of the change: around the table's change (to its two decimals' rounding, 1e-9).
+        let vi = try XCTUnwrap(lora.metrics["vi"])
+        let paired = try XCTUnwrap(vi["ppl_change"]), low = try XCTUnwrap(vi["ppl_change_low"]), high = try XCTUnwrap(vi["ppl_change_high"])
+        XCTAssertEqual(paired, change, accuracy: 1e-9)
+        XCTAssertTrue(low <= paired && paired <= high && low < high, "\(low) \(paired) \(high)")
 
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
         XCTAssertNotNil((json["arms"] as? [String: Any])?["lora"])
@@ -354,6 +365,8 @@ final class ExperimentTests: XCTestCase {
         let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("| lora (rank \(rank)) | \(loraParams) |"), md)
         XCTAssertTrue(md.contains("the lora arm trains a rank \(rank) (auto"), md)
+        XCTAssertTrue(md.contains("## Perplexity change against the base, paired 95% bootstrap intervals"), md)
+        XCTAssertTrue(md.contains(ExperimentReport.signed(paired, decimals: 2) + "% [" + ExperimentReport.signed(low, decimals: 2) + ", "), md)
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("lora/adapter/adapter_model.safetensors"), "the adapter's fingerprint")
         XCTAssertTrue(try String(contentsOf: out.appendingPathComponent("loss.svg"), encoding: .utf8).contains(">lora (left axis)<"), "a loss curve for lora")
