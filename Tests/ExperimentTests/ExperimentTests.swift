@@ -80,8 +80,9 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(quick.lora.rank, .auto)
         XCTAssertEqual(quick.randomSeeds, [1, 2, 3])
         let paper = try ExperimentRecipe.load(root.appendingPathComponent("recipes/vi-enhance.yaml").path)
-        XCTAssertEqual(paper.evaluate.benchmarkLanguages, ["vi", "en"], "XQuAD has no Japanese")
-        XCTAssertEqual(paper.trainOverrides, ["data.documents=220", "data.heldout=50", "data.max_tokens_per_document=1024"])
+        XCTAssertEqual(paper.evaluate.languages, ["vi", "en", "ja"])
+        XCTAssertEqual(paper.evaluate.tasks, ["ppl"])
+        XCTAssertEqual(paper.trainOverrides, ["data.documents=150", "data.heldout=50", "data.max_tokens_per_document=512"])
         XCTAssertEqual(paper.trainedArms, [.language, .random, .lora, .full])
     }
 
