@@ -15,11 +15,13 @@ public enum ExperimentHTML {
         /// Fingerprints (model, neuron sets, deltas) by what they are of.
         public var fingerprints: [(name: String, sha256: String)]
         public var wallSeconds: Double?
+        /// Wall time of each step the run did, in order.
+        public var steps: [(step: String, seconds: Double)]
 
         public init(title: String, summary: String, neuronsSVG: String, recipes: [(name: String, text: String)],
-                    fingerprints: [(name: String, sha256: String)], wallSeconds: Double? = nil) {
+                    fingerprints: [(name: String, sha256: String)], wallSeconds: Double? = nil, steps: [(step: String, seconds: Double)] = []) {
             self.title = title; self.summary = summary; self.neuronsSVG = neuronsSVG; self.recipes = recipes
-            self.fingerprints = fingerprints; self.wallSeconds = wallSeconds
+            self.fingerprints = fingerprints; self.wallSeconds = wallSeconds; self.steps = steps
         }
     }
 
@@ -82,6 +84,7 @@ public enum ExperimentHTML {
         s += "<h2>Change against the base</h2>\n"
         for m in r.metricKinds { s += "<figure>\n" + ExperimentReport.changeSVG(r, metric: m) + "</figure>\n" }
         s += "<h2>Neurons per layer</h2>\n<figure>\n" + c.neuronsSVG + "</figure>\n"
+        if !c.steps.isEmpty { s += "<h2>Wall time of the steps this run did</h2>\n" + table(markdown: ExperimentReport.stepsMarkdown(c.steps, total: c.wallSeconds)) }
         s += "<h2>Recipes</h2>\n"
         for rec in c.recipes { s += "<h3><code>\(esc(rec.name))</code></h3>\n<pre>\(esc(rec.text))</pre>\n" }
         s += "<h2>Fingerprints (SHA-256)</h2>\n<table>\n<tbody>\n"

@@ -131,6 +131,12 @@ public enum ExperimentReport {
         return s
     }
 
+    /// Each step's wall time, then the whole run's.
+    public static func stepsMarkdown(_ steps: [(step: String, seconds: Double)], total: Double?) -> String {
+        "| step | wall time |\n|---|---:|\n" + steps.map { "| \($0.step) | \(duration($0.seconds)) |\n" }.joined()
+            + (total.map { "| whole run | \(duration($0)) |\n" } ?? "")
+    }
+
     public static func duration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())

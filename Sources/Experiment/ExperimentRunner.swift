@@ -348,11 +348,7 @@ public struct ExperimentRunner {
             let paired = ExperimentReport.pairedChangesMarkdown(results)
             if !paired.isEmpty { md += "## Perplexity change against the base, paired 95% bootstrap intervals\n\n" + ExperimentReport.pairedNote + "\n\n" + paired + "\n" }
         }
-        if !clock.timings.isEmpty {
-            md += "## Wall time of the steps this run did\n\n| step | wall time |\n|---|---:|\n"
-                + clock.timings.map { "| \($0.step) | \(ExperimentReport.duration($0.seconds)) |\n" }.joined()
-                + "| whole run | \(ExperimentReport.duration(seconds)) |\n\n"
-        }
+        if !clock.timings.isEmpty { md += "## Wall time of the steps this run did\n\n" + ExperimentReport.stepsMarkdown(clock.timings, total: seconds) + "\n" }
         md += "![loss](loss.svg) ![change](delta.svg) ![neurons](neurons.svg)\n\nAll of it on one page: [report.html](report.html).\n"
         try write(md, "report.md")
 
@@ -363,7 +359,8 @@ public struct ExperimentRunner {
         try write(neuronsSVG, "neurons.svg")
         let ctx = ExperimentHTML.Context(
             title: "Enhancement experiment: \(r.language) on \(r.model)", summary: summary, neuronsSVG: neuronsSVG,
-            recipes: [(recipePath, recipeText), (r.train, trainText)], fingerprints: fingerprints, wallSeconds: seconds)
+            recipes: [(recipePath, recipeText), (r.train, trainText)], fingerprints: fingerprints, wallSeconds: seconds,
+            steps: clock.timings)
         try write(ExperimentHTML.page(results, context: ctx), "report.html")
     }
 }

@@ -260,6 +260,7 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "loss, change, neurons")
         XCTAssertTrue(html.contains("random-3") && html.contains("f00d"), "loss curve of every draw; fingerprint")
         XCTAssertTrue(html.contains("lora/adapter/adapter_model.safetensors"), "the adapter's fingerprint")
+        XCTAssertTrue(html.contains("<h2>Wall time of the steps this run did</h2>") && html.contains("<td>train random-2</td>"), "step times")
 
         // A rerun reuses every step.
         let again = fakeResults()
