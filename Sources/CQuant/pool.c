@@ -30,6 +30,7 @@
 typedef struct {
     uint32_t type; const void *w; int64_t row_bytes, k, n; const float *x; int64_t ldx; int m; float *y; int64_t ldy; int accumulate;
     int64_t chunk_rows, chunks;
+    const void *xq; // non-null: a one-row product with int8 activations (lnq_gemv_q8)
 } job_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,7 +49,8 @@ static void work(const job_t *j) {
         const int64_t c = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_relaxed);
         if (c >= j->chunks) return;
         const int64_t j0 = c * j->chunk_rows, j1 = j0 + j->chunk_rows < j->n ? j0 + j->chunk_rows : j->n;
-        lnq_gemv(j->type, j->w, j->row_bytes, j->k, j0, j1, j->x, j->ldx, j->m, j->y, j->ldy, j->accumulate);
+        if (j->xq) lnq_gemv_q8(j->type, j->w, j->row_bytes, j->k, j0, j1, j->xq, j->y, j->accumulate);
+        else lnq_gemv(j->type, j->w, j->row_bytes, j->k, j0, j1, j->x, j->ldx, j->m, j->y, j->ldy, j->accumulate);
         atomic_fetch_add_explicit(&done_chunks, 1, memory_order_release);
     }
 }
@@ -101,27 +103,40 @@ static void wait_until(_Atomic int64_t *counter, int64_t target) {
     }
 }
 
-void lnq_gemv_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
-                       const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate, int threads) {
-    if (threads > n) threads = (int)n;
-    if (threads <= 1) { lnq_gemv(type, w, row_bytes, k, 0, n, x, ldx, m, y, ldy, accumulate); return; }
+// Runs `job` (its chunking is set here) on the caller and up to `threads` − 1 helpers.
+static void run_parallel(job_t job, int threads) {
     pthread_mutex_lock(&submit);
     ensure_helpers(threads - 1);
     // Chunks of at least ~32k weights, about 8 per thread, so a late helper costs little.
-    int64_t rows = (n + 8 * threads - 1) / (8 * threads);
-    const int64_t min_rows = (32768 + k - 1) / k;
+    int64_t rows = (job.n + 8 * threads - 1) / (8 * threads);
+    const int64_t min_rows = (32768 + job.k - 1) / job.k;
     if (rows < min_rows) rows = min_rows;
-    const int64_t chunks = (n + rows - 1) / rows;
+    job.chunk_rows = rows;
+    job.chunks = (job.n + rows - 1) / rows;
 
     atomic_fetch_add(&generation, 1); // odd: helpers keep off the job slot
     int spins = 0;
     while (atomic_load(&active) > 0) { if (++spins < YIELD_AFTER) CPU_RELAX(); else { sched_yield(); spins = 0; } }
-    current = (job_t){ type, w, row_bytes, k, n, x, ldx, m, y, ldy, accumulate, rows, chunks };
+    current = job;
     atomic_store(&next_chunk, 0);
     atomic_store(&done_chunks, 0);
     atomic_fetch_add(&generation, 1); // even: published
     if (atomic_load(&sleepers) > 0) { pthread_mutex_lock(&lock); pthread_cond_broadcast(&wake); pthread_mutex_unlock(&lock); }
     work(&current);
-    wait_until(&done_chunks, chunks);
+    wait_until(&done_chunks, job.chunks);
     pthread_mutex_unlock(&submit);
+}
+
+void lnq_gemv_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
+                       const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate, int threads) {
+    if (threads > n) threads = (int)n;
+    if (threads <= 1) { lnq_gemv(type, w, row_bytes, k, 0, n, x, ldx, m, y, ldy, accumulate); return; }
+    run_parallel((job_t){ type, w, row_bytes, k, n, x, ldx, m, y, ldy, accumulate, 0, 0, NULL }, threads);
+}
+
+void lnq_gemv_q8_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
+                          const void *xq, float *y, int accumulate, int threads) {
+    if (threads > n) threads = (int)n;
+    if (threads <= 1) { lnq_gemv_q8(type, w, row_bytes, k, 0, n, xq, y, accumulate); return; }
+    run_parallel((job_t){ type, w, row_bytes, k, n, NULL, 0, 1, y, n, accumulate, 0, 0, xq }, threads);
 }

@@ -14,12 +14,29 @@ public struct PerplexityResult: Codable, Equatable {
     public let pplLow: Double
     public let pplHigh: Double
     /// Per-document NLL sums and predicted-token counts, in document order: what a paired comparison
-    /// with another model on the same documents resamples (`pairedChange`). Not written to JSON.
+    /// with another model on the same documents resamples (`pairedChange`). Written to JSON as
+    /// `document_nll` / `document_tokens`; files from before them read as empty.
     public var documentNLL: [Double] = []
     public var documentTokens: [Int] = []
 
     enum CodingKeys: String, CodingKey {
         case documents, tokens, meanNLL = "mean_nll", ppl, pplLow = "ppl_low", pplHigh = "ppl_high"
+        case documentNLL = "document_nll", documentTokens = "document_tokens"
+    }
+
+    public init(documents: Int, tokens: Int, meanNLL: Double, ppl: Double, pplLow: Double, pplHigh: Double,
+                documentNLL: [Double] = [], documentTokens: [Int] = []) {
+        self.documents = documents; self.tokens = tokens; self.meanNLL = meanNLL; self.ppl = ppl
+        self.pplLow = pplLow; self.pplHigh = pplHigh; self.documentNLL = documentNLL; self.documentTokens = documentTokens
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(documents: try c.decode(Int.self, forKey: .documents), tokens: try c.decode(Int.self, forKey: .tokens),
+                  meanNLL: try c.decode(Double.self, forKey: .meanNLL), ppl: try c.decode(Double.self, forKey: .ppl),
+                  pplLow: try c.decode(Double.self, forKey: .pplLow), pplHigh: try c.decode(Double.self, forKey: .pplHigh),
+                  documentNLL: try c.decodeIfPresent([Double].self, forKey: .documentNLL) ?? [],
+                  documentTokens: try c.decodeIfPresent([Int].self, forKey: .documentTokens) ?? [])
     }
 }
 

@@ -96,6 +96,15 @@ public final class WeightMatrix {
             BLAS.linear(y, x, f, m: m, n: rows, k: cols, accumulate: accumulate)
             return
         }
+        if m == 1, Self.int8Activations, cols % 32 == 0, lnq_q8_supported(typeCode) != 0 {
+            // Scratch of ~2.1 bytes per input (codes, block scales, Q4_0 lane starts).
+            withUnsafeTemporaryAllocation(byteCount: Int(lnq_q8_scratch_bytes(Int64(cols))), alignment: 64) { xq in
+                lnq_quantize_q8(x, Int64(cols), xq.baseAddress!)
+                lnq_gemv_q8_parallel(typeCode, data, Int64(rowBytes), Int64(cols), Int64(rows), xq.baseAddress!, y,
+                                     accumulate ? 1 : 0, Int32(Self.parts(work: rows * cols, units: rows)))
+            }
+            return
+        }
         if m <= Self.fusedRows {
             lnq_gemv_parallel(typeCode, data, Int64(rowBytes), Int64(cols), Int64(rows), x, Int64(cols), Int32(m), y, Int64(rows),
                               accumulate ? 1 : 0, Int32(Self.parts(work: rows * cols, units: rows)))
@@ -153,6 +162,20 @@ public final class WeightMatrix {
     /// Float32 bytes of one tile: sized for the 2 MB L2 of this project's machine so that sgemm
     /// packs a tile that was just written.
     public static var tileBytes = 1 << 21
+
+    /// Opt-in, for decoding only (`generate --int8-activations`, `bench generate --int8-activations`):
+    /// one-row products with a stored Q4_0 or Q8_0 weight round x to int8 codes per block of 32
+    /// (one scale each) and use exact integer dot products, as llama.cpp does, instead of exact
+    /// float32 products. This changes the numbers (x loses its low bits: each output moves by up to
+    /// Σ|w|·d/2 per block, d = max|x|/127), so scoring, training, detection and every test of the
+    /// method leave it off. Other types, and processors without AVX-512 VNNI, keep the exact kernels.
+    public static var int8Activations = false
+
+    /// Whether this processor has the `int8Activations` kernels (Q4_0 and Q8_0 with AVX-512 VNNI).
+    public static var hasInt8ActivationKernels: Bool { lnq_q8_supported(2) != 0 }
+
+    /// Whether `int8Activations` has a kernel for this matrix's type on this processor.
+    public var hasInt8ActivationKernel: Bool { floats == nil && cols % 32 == 0 && lnq_q8_supported(typeCode) != 0 }
 
     /// Dequantises a tile, split over the cores when it is large enough to pay for it.
     private func dequantizeTile(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {

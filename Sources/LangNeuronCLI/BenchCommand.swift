@@ -46,8 +46,12 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Prompt tokens per sequence.") var promptTokens = 128
         @Option(help: "Generated tokens per sequence.") var newTokens = 32
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Batch-1 products with Q4_0/Q8_0 weights use int8 activations, as llama.cpp does (not exact; see generate --int8-activations).")
+        var int8Activations = false
 
         func run() throws {
+            WeightMatrix.int8Activations = int8Activations
+            defer { WeightMatrix.int8Activations = false }
             let sizes = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
             guard !sizes.isEmpty else { throw ValidationError("--batches needs positive integers, got '\(batches)'") }
             let bandwidth = MemoryBandwidth.measure()
@@ -76,7 +80,7 @@ struct BenchCommand: ParsableCommand {
                     var flops = 0.0
                     for i in 0..<steps { flops += Double(b) * FlopCount.decodeStep(m.config, context: promptTokens + i + 1) }
                     let weightGBs = Double(m.transformer.weights.decodeStepBytes) * Double(steps) / decode / 1e9
-                    let row: [String: Any] = ["model": spec, "batch": b, "tokens": b * steps, "seconds": decode,
+                    let row: [String: Any] = ["model": spec, "batch": b, "tokens": b * steps, "seconds": decode, "int8_activations": int8Activations,
                                               "tokens_per_s": Double(b * steps) / decode, "weight_gb_per_s": weightGBs,
                                               "read_bandwidth_gb_per_s": bandwidth.readGBs, "copy_bandwidth_gb_per_s": bandwidth.copyGBs,
                                               "fraction_of_read_bandwidth": weightGBs / bandwidth.readGBs,

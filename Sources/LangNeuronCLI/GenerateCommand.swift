@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Models
 import Tokenizers
 
@@ -25,8 +26,12 @@ struct GenerateCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Flag(help: "Print {\"prompt_ids\", \"ids\", \"text\"} at the end instead of streaming.")
     var json = false
+    @Flag(help: "Decode with int8 activations in Q4_0/Q8_0 products, as llama.cpp does: faster, but not exact (x is rounded to 8 bits per block of 32).")
+    var int8Activations = false
 
     func run() throws {
+        WeightMatrix.int8Activations = int8Activations
+        defer { WeightMatrix.int8Activations = false }
         let m = try loadModel(model, deltas: deltas, quiet: json)
         let ids = m.tokenizer.encode(prompt, addSpecialTokens: true)
         // Decode the whole continuation each step and print what is new, holding back a trailing

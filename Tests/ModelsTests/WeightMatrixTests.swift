@@ -1,3 +1,4 @@
+import CQuant
 import Foundation
 import Kernels
 @testable import ModelIO
@@ -70,6 +71,75 @@ final class WeightMatrixTests: XCTestCase {
             dy.withUnsafeBufferPointer { dp in dx.withUnsafeMutableBufferPointer { W.linearTransposed($0.baseAddress!, dp.baseAddress!, m: m) } }
             XCTAssertLessThan(relativeError(dx, exact: exactT, scale: magT), 2e-5, "\(label) backward m=\(m)")
         }
+    }
+
+    /// The opt-in int8-activation products (decoding only, `generate --int8-activations`): the
+    /// vector kernel equals its plain C version to float rounding (1e-6 of Σ|w·x|); against the exact
+    /// product it stays within what rounding x to 8 bits allows (Σ|w|·d/2 per block, d = max|x|/127,
+    /// plus 1e-5 of Σ|w·x|) and does move the numbers; threads do not change it; it is off unless
+    /// asked, and a type without an int8 kernel keeps the exact product bit for bit.
+    func testInt8ActivationProducts() throws {
+        try XCTSkipUnless(WeightMatrix.hasInt8ActivationKernels, "no AVX-512 VNNI on this processor")
+        defer { WeightMatrix.int8Activations = false }
+        for type in [GGMLType.q4_0, .q8_0] {
+            // 37 rows: groups of four and a tail; 9 blocks of 32.
+            let c = try makeCase(type, rows: 37, blocksPerRow: 9, seed: 11)
+            defer { c.storage.deallocate() }
+            let W = c.matrix, n = W.rows, k = W.cols
+            XCTAssertTrue(W.hasInt8ActivationKernel)
+            var x = randomRows(1, k, seed: 5).map { $0 * 3 }
+            for i in 32..<64 { x[i] = 0 } // an all-zero block (scale 0)
+            let d = (0..<(k / 32)).map { b in Double((x[(32 * b)..<(32 * b + 32)].map { abs($0) }.max() ?? 0) / 127) }
+            var exact = [Double](repeating: 0, count: n), mag = exact, bound = exact
+            for j in 0..<n { for i in 0..<k {
+                let w = Double(c.reference[j * k + i])
+                exact[j] += w * Double(x[i]); mag[j] += abs(w * Double(x[i])); bound[j] += abs(w) * d[i / 32] / 2 } }
+            func product() -> [Float] {
+                var y = [Float](repeating: 7, count: n)
+                x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { W.linear($0.baseAddress!, xp.baseAddress!, m: 1) } }
+                return y
+            }
+            WeightMatrix.int8Activations = false
+            let off = product()
+            XCTAssertLessThan(relativeError(off, exact: exact, scale: mag), 2e-5, "\(type) exact product")
+            WeightMatrix.int8Activations = true
+            let on = product()
+            XCTAssertNotEqual(on.map(\.bitPattern), off.map(\.bitPattern), "\(type): int8 activations were not used")
+            for j in 0..<n {
+                XCTAssertLessThanOrEqual(abs(Double(on[j]) - exact[j]), bound[j] + 1e-5 * mag[j], "\(type) row \(j) beyond the 8-bit rounding bound")
+            }
+            // The plain C quantiser and product, and the thread count.
+            let bytes = Int(lnq_q8_scratch_bytes(Int64(k)))
+            var vec = [UInt8](repeating: 0, count: bytes), plain = vec
+            x.withUnsafeBufferPointer { xp in
+                vec.withUnsafeMutableBytes { lnq_quantize_q8(xp.baseAddress!, Int64(k), $0.baseAddress!) }
+                plain.withUnsafeMutableBytes { lnq_quantize_q8_reference(xp.baseAddress!, Int64(k), $0.baseAddress!) }
+            }
+            XCTAssertEqual(vec, plain, "\(type): vector and plain quantisation differ")
+            var ref = [Float](repeating: 0, count: n), one = ref, three = ref
+            plain.withUnsafeBytes { q in
+                lnq_gemv_q8_reference(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), 0, Int64(n), q.baseAddress!, &ref, 0)
+                lnq_gemv_q8_parallel(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), Int64(n), q.baseAddress!, &one, 0, 1)
+                lnq_gemv_q8_parallel(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), Int64(n), q.baseAddress!, &three, 0, 3)
+            }
+            XCTAssertLessThan(relativeError(on, exact: ref.map(Double.init), scale: mag), 1e-6, "\(type): vector kernel vs plain C")
+            XCTAssertEqual(one.map(\.bitPattern), on.map(\.bitPattern))
+            XCTAssertEqual(three.map(\.bitPattern), one.map(\.bitPattern), "\(type): threads changed the result")
+        }
+        // Q4_K has no int8 kernel: the flag leaves it exact, bit for bit.
+        let c = try makeCase(.q4_K, rows: 9, blocksPerRow: 2, seed: 3)
+        defer { c.storage.deallocate() }
+        let x = randomRows(1, c.matrix.cols, seed: 2)
+        func product() -> [UInt32] {
+            var y = [Float](repeating: 0, count: c.matrix.rows)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { c.matrix.linear($0.baseAddress!, xp.baseAddress!, m: 1) } }
+            return y.map(\.bitPattern)
+        }
+        WeightMatrix.int8Activations = false
+        let off = product()
+        WeightMatrix.int8Activations = true
+        XCTAssertFalse(c.matrix.hasInt8ActivationKernel)
+        XCTAssertEqual(product(), off)
     }
 
     func testEveryTypeBothDirectionsBothKernels() throws {

@@ -32,6 +32,31 @@ void lnq_gemv(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_
 void lnq_gemv_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
                        const float *x, int64_t ldx, int m, float *y, int64_t ldy, int accumulate, int threads);
 
+/// Int8 activations (opt-in, llama.cpp's decoding arithmetic; changes the numbers): bytes of the
+/// scratch that lnq_quantize_q8 fills for `k` elements (`k` a multiple of 32).
+int64_t lnq_q8_scratch_bytes(int64_t k);
+
+/// 1 when lnq_gemv_q8 has a vector kernel for `type` here (Q4_0, Q8_0 with AVX-512 VNNI).
+int lnq_q8_supported(uint32_t type);
+
+/// Rounds x[0..k) per block of 32 to int8 codes with one scale, d = max|x|/127, codes
+/// round-to-nearest-even(x/d), as ggml's Q8_0; writes codes, scales and Q4_0 lane starts to `xq`.
+void lnq_quantize_q8(const float *x, int64_t k, void *xq);
+
+/// One row of activations quantised by lnq_quantize_q8: for j in [j0, j1),
+/// y[j] (+)= Σ_blocks d_w·d_x·Σ_i code_w·code_x (the integer sums exact). Q4_0 and Q8_0 only.
+void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                 const void *xq, float *y, int accumulate);
+
+/// lnq_gemv_q8 over all `n` rows on the fork-join pool. Results do not depend on `threads`.
+void lnq_gemv_q8_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
+                          const void *xq, float *y, int accumulate, int threads);
+
+/// Plain C versions of lnq_quantize_q8 and lnq_gemv_q8 (tests).
+void lnq_quantize_q8_reference(const float *x, int64_t k, void *xq);
+void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
+                           const void *xq, float *y, int accumulate);
+
 /// Fused transposed product for a few rows: for r in [0, m), i in [0, k):
 /// dx[r*lddx + i] += sum_{j in [j0, j1)} dy[r*lddy + j] * W[j, i].
 void lnq_gemv_t(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
