@@ -5,7 +5,7 @@
                                      also prints the worst max|a-b| / max|a|
   mpi_compare.py losses A B TOL      metrics.jsonl: same steps and tokens, |loss_a - loss_b| <= TOL
   mpi_compare.py same-metrics A B    metrics.jsonl: step, loss, lr, grad_norm, tokens bit-identical
-  mpi_compare.py eval A B TOL        eval --json: every ppl* within TOL relative, every other metric equal
+  mpi_compare.py eval A B TOL        eval --json: every ppl* within TOL relative (ppl_change*, in %: 200·TOL points), every other metric equal
 Prints the worst difference; exits 1 when a check fails.
 """
 import json
@@ -84,7 +84,7 @@ def main():
             ea = json.load(f)
         with open(b) as f:
             eb = json.load(f)
-        worst, n = 0.0, 0
+        worst, worst_change, n = 0.0, 0.0, 0
         for arm, langs in ea["arms"].items():
             for lang, values in langs.items():
                 other = eb["arms"][arm][lang]
@@ -93,13 +93,20 @@ def main():
                 for key, x in values.items():
                     y = other[key]
                     n += 1
-                    if key.startswith("ppl"):
+                    if key.startswith("ppl_change"):
+                        # A change in % of two perplexities, 100·(p/q − 1): each within TOL relative
+                        # moves it by at most 200·TOL points, however close to 0 it is.
+                        worst_change = max(worst_change, abs(x - y))
+                    elif key.startswith("ppl"):
                         worst = max(worst, abs(x - y) / abs(x))
                     elif x != y:
                         fail("%s %s %s: %r vs %r" % (arm, lang, key, x, y))
-        print("eval: %d values, perplexities within %.3g relative (tolerance %g), the rest equal" % (n, worst, tol))
+        print("eval: %d values, perplexities within %.3g relative (tolerance %g), their changes within %.3g points "
+              "(tolerance %g), the rest equal" % (n, worst, tol, worst_change, 200 * tol))
         if worst > tol:
             fail("perplexity differs by more than %g" % tol)
+        if worst_change > 200 * tol:
+            fail("perplexity change differs by more than %g points" % (200 * tol))
     else:
         fail("unknown comparison " + kind)
 
