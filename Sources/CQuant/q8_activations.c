@@ -141,40 +141,6 @@ TV static inline float hsum8(__m256 v) {
 
 TV static inline float f16(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return _cvtsh_ss(h); }
 
-// Four rows share each block's x codes, lane starts and scale.
-TV static void gemv_q4_0(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq, float *y, int accumulate) {
-    const int8_t *q = (const int8_t *)xq;
-    const float *d = q8_scales((void *)xq, k);
-    const int32_t *s = q8_starts((void *)xq, k);
-    const int64_t nb = k / 32;
-    int64_t j = j0;
-    for (; j + 4 <= j1; j += 4) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        const uint8_t *r0 = w + j * row_bytes, *r1 = r0 + row_bytes, *r2 = r1 + row_bytes, *r3 = r2 + row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
-            const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));
-            const float dx = d[b];
-#define Q4ROW(r, a) a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(st, q4_codes(r + 18 * b + 2), x)), _mm256_set1_ps(f16(r + 18 * b) * dx), a);
-            Q4ROW(r0, a0) Q4ROW(r1, a1) Q4ROW(r2, a2) Q4ROW(r3, a3)
-#undef Q4ROW
-        }
-        const float v[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
-        for (int t = 0; t < 4; t++) y[j + t] = accumulate ? y[j + t] + v[t] : v[t];
-    }
-    for (; j < j1; j++) {
-        __m256 a = _mm256_setzero_ps();
-        const uint8_t *r = w + j * row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
-            const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));
-            a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_dpbusd_epi32(st, q4_codes(r + 18 * b + 2), x)), _mm256_set1_ps(f16(r + 18 * b) * d[b]), a);
-        }
-        const float v = hsum8(a);
-        y[j] = accumulate ? y[j] + v : v;
-    }
-}
-
 // |w| as the unsigned operand, x negated where w is negative.
 TV static inline __m256i q8_lane_sums(const uint8_t *codes, __m256i x) {
     const __m256i wv = _mm256_loadu_si256((const __m256i *)codes);
@@ -182,35 +148,51 @@ TV static inline __m256i q8_lane_sums(const uint8_t *codes, __m256i x) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wv), xs);
 }
 
-TV static void gemv_q8_0(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq, float *y, int accumulate) {
-    const int8_t *q = (const int8_t *)xq;
-    const float *d = q8_scales((void *)xq, k);
-    const int64_t nb = k / 32;
-    int64_t j = j0;
-    for (; j + 4 <= j1; j += 4) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        const uint8_t *r0 = w + j * row_bytes, *r1 = r0 + row_bytes, *r2 = r1 + row_bytes, *r3 = r2 + row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
-            const float dx = d[b];
-#define Q8ROW(r, a) a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_lane_sums(r + 34 * b + 2, x)), _mm256_set1_ps(f16(r + 34 * b) * dx), a);
-            Q8ROW(r0, a0) Q8ROW(r1, a1) Q8ROW(r2, a2) Q8ROW(r3, a3)
-#undef Q8ROW
-        }
-        const float v[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
-        for (int t = 0; t < 4; t++) y[j + t] = accumulate ? y[j + t] + v[t] : v[t];
-    }
-    for (; j < j1; j++) {
-        __m256 a = _mm256_setzero_ps();
-        const uint8_t *r = w + j * row_bytes;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
-            a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_lane_sums(r + 34 * b + 2, x)), _mm256_set1_ps(f16(r + 34 * b) * d[b]), a);
-        }
-        const float v = hsum8(a);
-        y[j] = accumulate ? y[j] + v : v;
-    }
+// Q4_0: codes as the unsigned operand, each lane starting at −8 × the sum of its x codes.
+TV static inline __m256i q4_lane_sums(const uint8_t *codes, __m256i x, __m256i start) {
+    return _mm256_dpbusd_epi32(start, q4_codes(codes), x);
 }
+
+// One kernel per type: four rows share each block's x codes, lane starts and scale, then the tail
+// one row at a time. BLOCK is the type's bytes per block of 32 (scale first, then codes).
+#define DEFINE_Q8GEMV(NAME, BLOCK, LANES)                                                                    \
+TV static void NAME(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq, \
+                    float *y, int accumulate) {                                                             \
+    const int8_t *q = (const int8_t *)xq;                                                                   \
+    const float *d = q8_scales((void *)xq, k);                                                              \
+    const int32_t *s = q8_starts((void *)xq, k);                                                            \
+    const int64_t nb = k / 32;                                                                              \
+    int64_t j = j0;                                                                                         \
+    for (; j + 4 <= j1; j += 4) {                                                                           \
+        __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        const uint8_t *r = w + j * row_bytes;                                                               \
+        for (int64_t b = 0; b < nb; b++) {                                                                  \
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));                            \
+            const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));                            \
+            (void)st;                                                                                       \
+            for (int t = 0; t < 4; t++) {                                                                   \
+                const uint8_t *blk = r + t * row_bytes + BLOCK * b;                                         \
+                a[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(blk) * d[b]), a[t]);   \
+            }                                                                                               \
+        }                                                                                                   \
+        for (int t = 0; t < 4; t++) { const float v = hsum8(a[t]); y[j + t] = accumulate ? y[j + t] + v : v; } \
+    }                                                                                                       \
+    for (; j < j1; j++) {                                                                                   \
+        __m256 a = _mm256_setzero_ps();                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                                  \
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));                            \
+            const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));                            \
+            (void)st;                                                                                       \
+            const uint8_t *blk = w + j * row_bytes + BLOCK * b;                                             \
+            a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(blk) * d[b]), a);             \
+        }                                                                                                   \
+        const float v = hsum8(a);                                                                           \
+        y[j] = accumulate ? y[j] + v : v;                                                                   \
+    }                                                                                                       \
+}
+
+DEFINE_Q8GEMV(gemv_q4_0, 18, q4_lane_sums(blk + 2, x, st))
+DEFINE_Q8GEMV(gemv_q8_0, 34, q8_lane_sums(blk + 2, x))
 #else
 static int vnni_available(void) { return 0; }
 #endif
