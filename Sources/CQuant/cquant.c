@@ -24,6 +24,8 @@ static inline float half_to_float_soft(uint16_t h) {
     return f;
 }
 
+float lnq_half_to_float(uint16_t h) { return half_to_float_soft(h); }
+
 #define ATTR
 #define SUFFIX _ref
 #define HALF_TO_FLOAT(h) half_to_float_soft(h)

@@ -3,6 +3,9 @@
 #define LANGNEURON_CQUANT_FUSED_H
 #include <stdint.h>
 
+/// IEEE half to float in plain C (cquant.c), for code that cannot assume F16C.
+float lnq_half_to_float(uint16_t h);
+
 /// 1 when fused_avx512.c has a kernel for `type`.
 int lnq_fused512_has(uint32_t type);
 

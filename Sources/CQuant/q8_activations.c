@@ -11,6 +11,7 @@
 // part is folded in by starting each lane at −8 × the sum of its 4 x codes (precomputed once per
 // x in the scratch). Q8_0 codes are signed: |w| is the unsigned operand and x takes w's sign.
 #include "cquant.h"
+#include "fused.h"
 #include <math.h>
 #include <string.h>
 
@@ -20,18 +21,7 @@ int64_t lnq_q8_scratch_bytes(int64_t k) { return k + 4 * (k / 32) + 4 * (k / 4);
 static inline float *q8_scales(void *xq, int64_t k) { return (float *)((uint8_t *)xq + k); }
 static inline int32_t *q8_starts(void *xq, int64_t k) { return (int32_t *)((uint8_t *)xq + k + 4 * (k / 32)); }
 
-static inline float half_to_float(const uint8_t *p) {
-    uint16_t h; memcpy(&h, p, 2);
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    uint32_t bits;
-    if (e == 0) {
-        if (m == 0) bits = sign;
-        else { float f = (float)m * (1.0f / 16777216.0f); memcpy(&bits, &f, 4); bits |= sign; }
-    } else if (e == 31) bits = sign | 0x7f800000u | (m << 13);
-    else bits = sign | ((e + 112) << 23) | (m << 13);
-    float f; memcpy(&f, &bits, 4);
-    return f;
-}
+static inline float half_to_float(const uint8_t *p) { return lnq_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
 // Plain C: what the vector code computes, in the same blocks (tests compare the two).
 static void quantize_plain(const float *x, int64_t k, void *xq) {
