@@ -82,7 +82,7 @@ public struct ShapedModel {
         let metadata: [(String, GGUFValue)] = [
             ("general.architecture", .string(a)),
             ("general.name", .string("shaped-\(name)-\(type)")),
-            ("general.file_type", .uint32(0)),
+            ("general.file_type", .uint32(Self.llamaFileType(type))),
             ("\(a).context_length", .uint32(UInt32(contextLength))),
             ("\(a).embedding_length", .uint32(UInt32(hidden))),
             ("\(a).block_count", .uint32(UInt32(layers))),
@@ -100,6 +100,7 @@ public struct ShapedModel {
             ("tokenizer.ggml.eos_token_id", .uint32(2)),
             ("tokenizer.ggml.unknown_token_id", .uint32(0)),
         ]
+        let fieldScale = try Self.unitFieldScale(type)
         let total = tensors.count
         try GGUFWriter.write(metadata: metadata, tensors: tensors.map { t in
             GGUFWriter.NewTensor(name: t.name, ggufDims: t.dims, type: t.type)
@@ -109,10 +110,56 @@ public struct ShapedModel {
                 // Norm weights near 1 so activations keep their scale.
                 for j in 0..<t.dims[0] { bytes.storeBytes(of: (1 + 0.01 * Float(j % 7)).bitPattern.littleEndian, toByteOffset: 4 * j, as: UInt32.self) }
             } else {
-                // Scale so a row's dot product with a unit-RMS input is about one.
-                RandomBlocks.fill(t.type, bytes, scale: 1 / Float(t.dims[0]).squareRoot(), rng: &rng)
+                // Weights of RMS 1/√fan-in, so a row's dot product with a unit-RMS input is about
+                // one and activations keep their scale through 32 layers.
+                RandomBlocks.fill(t.type, bytes, scale: fieldScale / Float(t.dims[0]).squareRoot(), rng: &rng)
             }
             progress(index + 1, total)
+        }
+    }
+}
+
+extension ShapedModel {
+    /// The scale-field value that gives random blocks of `type` weights of RMS 1: a block's
+    /// values are its scale times codes whose size depends on the type (Q4_0 codes ±8, Q8_0
+    /// ±127, K-quants a 6-bit sub-scale times the code), so the RMS of 64 probe blocks filled
+    /// with field value 1 is measured and inverted.
+    static func unitFieldScale(_ type: GGMLType) throws -> Float {
+        let (per, blockBytes) = type.blockLayout
+        let blocks = 64
+        var probe = [UInt8](repeating: 0, count: blocks * blockBytes)
+        var values = [Float](repeating: 0, count: blocks * per)
+        var rng = ProbeGenerator()
+        try probe.withUnsafeMutableBytes { b in
+            RandomBlocks.fill(type, b, scale: 1, rng: &rng)
+            try values.withUnsafeMutableBufferPointer { try GGMLDequantizer.dequantize(type, bytes: UnsafeRawBufferPointer(b), into: $0) }
+        }
+        let rms = (values.reduce(0) { $0 + Double($1) * Double($1) } / Double(values.count)).squareRoot()
+        return rms > 0 && rms.isFinite ? Float(1 / rms) : 1
+    }
+
+    /// Fixed probe data, so the calibration does not consume the caller's generator.
+    private struct ProbeGenerator: RandomNumberGenerator {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        mutating func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+    }
+
+    /// llama.cpp's `general.file_type` (its llama_ftype: "all F32" = 0, "mostly Q4_0" = 2, …) for a
+    /// file whose matrices are all `type`, so llama-bench and llama-cli label the file by its type;
+    /// 0 for types it names no "mostly" value for.
+    static func llamaFileType(_ type: GGMLType) -> UInt32 {
+        switch type {
+        case .f16: return 1
+        case .q4_0: return 2
+        case .q4_1: return 3
+        case .q8_0: return 7
+        case .q5_0: return 8
+        case .q5_1: return 9
+        case .q4_K: return 14 // Q4_K_S: every matrix Q4_K
+        case .q5_K: return 16 // Q5_K_S
+        case .q6_K: return 18
+        case .bf16: return 32
+        default: return 0
         }
     }
 }
