@@ -132,7 +132,6 @@ T512 INL __m512 f_bf16(const uint8_t *row, int64_t i) {
 
 T512 INL float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
-
 // Quantised rows: y[r, j] (+)= Σ_g s_g Σ q x + m_g Σx for j in [j0, j1), M rows of x (constant
 // after inlining). Two accumulators per x row alternate over groups to hide the FMA latency.
 // A table group into accumulator A of every x row (group index g: x offset 32·g). WIDE: 32-entry
