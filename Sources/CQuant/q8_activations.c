@@ -8,8 +8,12 @@
 // (`generate --int8-activations`), never for scoring, training or detection.
 //
 // Q4_0 codes are 0..15 meaning q − 8: vpdpbusd takes them as the unsigned operand, and the −8·Σx
-// part is folded in by starting each lane at −8 × the sum of its 4 x codes (precomputed once per
+// part is folded in by starting each lane at −8 × the sum of its x codes (precomputed once per
 // x in the scratch). Q8_0 codes are signed: |w| is the unsigned operand and x takes w's sign.
+//
+// Two kernels for Q4_0: with AVX-512 VBMI, one row at a time over groups of eight blocks, with x
+// laid out for it (8 codes per lane); otherwise, as Q8_0, four rows side by side with x in its
+// natural order (4 codes per lane). lnq_quantize_q8 takes the weight type to pick the layout.
 #include "cquant.h"
 #include "fused.h"
 #include <math.h>
@@ -20,6 +24,8 @@ int64_t lnq_q8_scratch_bytes(int64_t k) { return k + 4 * (k / 32) + 4 * (k / 4);
 
 static inline float *q8_scales(void *xq, int64_t k) { return (float *)((uint8_t *)xq + k); }
 static inline int32_t *q8_starts(void *xq, int64_t k) { return (int32_t *)((uint8_t *)xq + k + 4 * (k / 32)); }
+
+static int use_q4_one_row(void);
 
 static inline float half_to_float(const uint8_t *p) { return lnq_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
@@ -72,15 +78,90 @@ static float row_plain(uint32_t type, const uint8_t *r, const void *xq, int64_t 
     return y;
 }
 
+// The x layout of gemv_q4_0_vbmi, made from the natural one in place: in each group of eight
+// blocks, each four blocks' codes become their elements 0-15 (block after block), then their
+// elements 16-31; lane l of a four (block l/4, elements 4(l%4)… and 16+4(l%4)…) starts at −8 × the
+// sum of its eight codes, in the first 16 of the four blocks' 32 start slots. Blocks after the
+// last group of eight stay as they are.
+static void quads_from_natural(void *xq, int64_t k) {
+    int8_t *q = (int8_t *)xq;
+    int32_t *s = q8_starts(xq, k);
+    for (int64_t f = 0; f < k / 32 / 8 * 2; f++) {
+        int8_t *c = q + 128 * f, t[128];
+        for (int i = 0; i < 4; i++)
+            for (int e = 0; e < 16; e++) { t[16 * i + e] = c[32 * i + e]; t[64 + 16 * i + e] = c[32 * i + 16 + e]; }
+        memcpy(c, t, 128);
+        for (int l = 0; l < 16; l++) {
+            int sum = 0;
+            for (int e = 0; e < 4; e++) sum += t[4 * l + e] + t[64 + 4 * l + e];
+            s[32 * f + l] = -8 * sum;
+        }
+    }
+}
+
+// One Q4_0 row over the layout above, in the lanes of gemv_q4_0_vbmi: the integer sums exact,
+// the fused multiply-adds, the tail and the reduction tree as there.
+static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int32_t *s = q8_starts((void *)xq, k);
+    const int64_t nb = k / 32, groups = nb / 8;
+    float acc[2][16] = {{0}}, tail[8] = {0};
+    for (int64_t f = 0; f < 2 * groups; f++) {
+        for (int l = 0; l < 16; l++) {
+            const int64_t b = 4 * f + l / 4;
+            const uint8_t *codes = r + 18 * b + 2;
+            int32_t t = s[32 * f + l];
+            for (int e = 0; e < 4; e++) {
+                const int i = 4 * (l % 4) + e; // code byte: element i (low nibble) and 16 + i (high)
+                t += (codes[i] & 15) * q[128 * f + 4 * l + e] + (codes[i] >> 4) * q[128 * f + 64 + 4 * l + e];
+            }
+            const float scale = half_to_float(r + 18 * b) * d[b];
+            acc[f % 2][l] = fmaf((float)t, scale, acc[f % 2][l]);
+        }
+    }
+    for (int64_t b = 8 * groups; b < nb; b++) {
+        const float scale = half_to_float(r + 18 * b) * d[b];
+        for (int l = 0; l < 8; l++) {
+            int32_t t = s[8 * b + l];
+            for (int i = 4 * l; i < 4 * l + 4; i++) {
+                const uint8_t byte = r[18 * b + 2 + (i & 15)];
+                t += (i < 16 ? (byte & 15) : (byte >> 4)) * q[32 * b + i];
+            }
+            tail[l] = fmaf((float)t, scale, tail[l]);
+        }
+    }
+    float h[16];
+    for (int l = 0; l < 16; l++) h[l] = acc[0][l] + acc[1][l];
+    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
+    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
+    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
+    for (int l = 0; l < 4; l++) tail[l] = tail[l] + tail[l + 4];
+    for (int l = 0; l < 2; l++) tail[l] = tail[l] + tail[l + 2];
+    return (h[0] + h[1]) + (tail[0] + tail[1]);
+}
+
+// Whether Q4_0 goes through the one-row kernel (AVX-512 VBMI); tests turn it off to check the other.
+static int q4_one_row_enabled = 1;
+static int vbmi_available(void);
+static int use_q4_one_row(void) { return q4_one_row_enabled && vbmi_available(); }
+void lnq_q8_allow_vbmi(int allow) { q4_one_row_enabled = allow != 0; }
+int lnq_q8_uses_vbmi(void) { return use_q4_one_row(); }
+
 void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                            const void *xq, float *y, int accumulate) {
+    const int one_row = type == 2 && use_q4_one_row();
     for (int64_t j = j0; j < j1; j++) {
-        const float v = row_plain(type, (const uint8_t *)w + j * row_bytes, xq, k);
+        const uint8_t *r = (const uint8_t *)w + j * row_bytes;
+        const float v = one_row ? row_plain_q4_quads(r, xq, k) : row_plain(type, r, xq, k);
         y[j] = accumulate ? y[j] + v : v;
     }
 }
 
-void lnq_quantize_q8_reference(const float *x, int64_t k, void *xq) { quantize_plain(x, k, xq); }
+void lnq_quantize_q8_reference(uint32_t type, const float *x, int64_t k, void *xq) {
+    quantize_plain(x, k, xq);
+    if (type == 2 && use_q4_one_row()) quads_from_natural(xq, k);
+}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -187,24 +268,96 @@ TV static void NAME(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, 
 }
 
 DEFINE_Q8GEMV(gemv_q4_0, 18, q4_lane_sums(blk + 2, x, st))
+
+#define TVB __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx2,fma,f16c")))
+
+static int vbmi_available(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = vnni_available() && __builtin_cpu_supports("avx512vbmi"); }
+    return cached;
+}
+
+// Byte offsets, in a group of eight Q4_0 blocks (18 bytes each: f16 scale, 16 code bytes), of
+// the code bytes of blocks 0-3 and of the eight scales.
+static const uint8_t q4_quad_offsets[64] = {
+    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+    38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71};
+static const uint8_t q4_scale_offsets[16] = {0, 1, 18, 19, 36, 37, 54, 55, 72, 73, 90, 91, 108, 109, 126, 127};
+
+// Q4_0 one row at a time, so that each thread reads one forward stream (the four-row kernel
+// reads four side by side, which the prefetchers follow worse). Eight blocks (144 bytes) arrive
+// in three loads; byte permutes pick out their eight scales at once and the 64 code bytes of
+// each four blocks. Those bytes' low nibbles, then their high nibbles, go through two integer
+// dot products into the same 16 lanes (4 per block, 8 codes each; x is laid out to match, see
+// quads_from_natural), so that one conversion and one multiply-add cover four blocks. Blocks
+// after the last group of eight go one at a time into a 256-bit accumulator.
+// row_plain_q4_quads mirrors this, lane for lane.
+TVB static void gemv_q4_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq,
+                              float *y, int accumulate) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int32_t *s = q8_starts((void *)xq, k);
+    const int64_t nb = k / 32, groups = nb / 8;
+    const __m512i pick0 = _mm512_loadu_si512(q4_quad_offsets);
+    const __m512i pick1 = _mm512_add_epi8(pick0, _mm512_set1_epi8(72 - 64)); // blocks 4-7, from bytes 64-191
+    const __m512i scale_pick = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)q4_scale_offsets));
+    const __m512i spread0 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const __m512i spread1 = _mm512_add_epi32(spread0, _mm512_set1_epi32(4));
+    const __m512i low4 = _mm512_set1_epi8(15);
+    for (int64_t j = j0; j < j1; j++) {
+        const uint8_t *r = w + j * row_bytes;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        for (int64_t g = 0; g < groups; g++) {
+            const uint8_t *p = r + 144 * g;
+            AHEAD(p, 144);
+            const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
+            const __m512i z2 = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)(p + 128)));
+            const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
+            const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_cvtph_ps(halves), _mm256_loadu_ps(d + 8 * g)));
+            const int8_t *x = q + 256 * g;
+            const int32_t *st = s + 64 * g;
+            const __m512i c0 = _mm512_permutex2var_epi8(z0, pick0, z1), c1 = _mm512_permutex2var_epi8(z1, pick1, z2);
+            __m512i i0 = _mm512_dpbusd_epi32(_mm512_loadu_si512(st), _mm512_and_si512(c0, low4), _mm512_loadu_si512(x));
+            i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(_mm512_srli_epi16(c0, 4), low4), _mm512_loadu_si512(x + 64));
+            __m512i i1 = _mm512_dpbusd_epi32(_mm512_loadu_si512(st + 32), _mm512_and_si512(c1, low4), _mm512_loadu_si512(x + 128));
+            i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(c1, 4), low4), _mm512_loadu_si512(x + 192));
+            acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_permutexvar_ps(spread0, sc), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_permutexvar_ps(spread1, sc), acc1);
+        }
+        __m256 tail = _mm256_setzero_ps();
+        for (int64_t b = 8 * groups; b < nb; b++) {
+            const uint8_t *blk = r + 18 * b;
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
+            const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));
+            tail = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_lane_sums(blk + 2, x, st)), _mm256_set1_ps(f16(blk) * d[b]), tail);
+        }
+        const float v = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + hsum8(tail);
+        y[j] = accumulate ? y[j] + v : v;
+    }
+}
+
 DEFINE_Q8GEMV(gemv_q8_0, 34, q8_lane_sums(blk + 2, x))
 #else
 static int vnni_available(void) { return 0; }
+static int vbmi_available(void) { return 0; }
 #endif
 
 int lnq_q8_supported(uint32_t type) { return (type == 2 || type == 8) && vnni_available(); }
 
-void lnq_quantize_q8(const float *x, int64_t k, void *xq) {
+void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq) {
 #if defined(__x86_64__)
-    if (vnni_available()) { quantize_vnni(x, k, xq); return; }
-#endif
+    if (vnni_available()) quantize_vnni(x, k, xq); else quantize_plain(x, k, xq);
+#else
     quantize_plain(x, k, xq);
+#endif
+    if (type == 2 && use_q4_one_row()) quads_from_natural(xq, k);
 }
 
 void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                  const void *xq, float *y, int accumulate) {
 #if defined(__x86_64__)
     if (vnni_available()) {
+        if (type == 2 && use_q4_one_row()) { gemv_q4_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 2) { gemv_q4_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 8) { gemv_q8_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
     }

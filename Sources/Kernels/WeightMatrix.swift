@@ -99,7 +99,7 @@ public final class WeightMatrix {
         if m == 1, Self.int8Activations, cols % 32 == 0, lnq_q8_supported(typeCode) != 0 {
             // Scratch of ~2.1 bytes per input (codes, block scales, Q4_0 lane starts).
             withUnsafeTemporaryAllocation(byteCount: Int(lnq_q8_scratch_bytes(Int64(cols))), alignment: 64) { xq in
-                lnq_quantize_q8(x, Int64(cols), xq.baseAddress!)
+                lnq_quantize_q8(typeCode, x, Int64(cols), xq.baseAddress!)
                 lnq_gemv_q8_parallel(typeCode, data, Int64(rowBytes), Int64(cols), Int64(rows), xq.baseAddress!, y,
                                      accumulate ? 1 : 0, Int32(Self.parts(work: rows * cols, units: rows)))
             }

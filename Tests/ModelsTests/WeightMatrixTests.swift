@@ -81,9 +81,23 @@ final class WeightMatrixTests: XCTestCase {
     func testInt8ActivationProducts() throws {
         try XCTSkipUnless(WeightMatrix.hasInt8ActivationKernels, "no AVX-512 VNNI on this processor")
         defer { WeightMatrix.int8Activations = false }
-        for type in [GGMLType.q4_0, .q8_0] {
-            // 37 rows: groups of four and a tail; 9 blocks of 32.
-            let c = try makeCase(type, rows: 37, blocksPerRow: 9, seed: 11)
+        defer { lnq_q8_allow_vbmi(1) }
+        // Q4_0 has two kernels: one row at a time in groups of eight blocks (AVX-512 VBMI, where the
+        // processor has it) and four rows side by side; each is checked against its plain version.
+        lnq_q8_allow_vbmi(1)
+        let oneRow = lnq_q8_uses_vbmi() != 0
+        var cases: [(GGMLType, Bool, Int)] = []
+        for blocks in [3, 8, 19] { // no group of eight, one and no tail, two and a tail of three
+            cases.append((.q8_0, false, blocks))
+            cases.append((.q4_0, false, blocks))
+            if oneRow { cases.append((.q4_0, true, blocks)) }
+        }
+        for (type, vbmi, blocks) in cases {
+            let label = "\(type), \(blocks) blocks, \(vbmi ? "one-row" : "four-row") kernel"
+            lnq_q8_allow_vbmi(vbmi ? 1 : 0)
+            XCTAssertEqual(lnq_q8_uses_vbmi() != 0, vbmi)
+            // 37 rows: groups of four and a tail.
+            let c = try makeCase(type, rows: 37, blocksPerRow: blocks, seed: 11 + UInt64(blocks))
             defer { c.storage.deallocate() }
             let W = c.matrix, n = W.rows, k = W.cols
             XCTAssertTrue(W.hasInt8ActivationKernel)
@@ -101,30 +115,33 @@ final class WeightMatrixTests: XCTestCase {
             }
             WeightMatrix.int8Activations = false
             let off = product()
-            XCTAssertLessThan(relativeError(off, exact: exact, scale: mag), 2e-5, "\(type) exact product")
+            XCTAssertLessThan(relativeError(off, exact: exact, scale: mag), 2e-5, "\(label) exact product")
             WeightMatrix.int8Activations = true
             let on = product()
-            XCTAssertNotEqual(on.map(\.bitPattern), off.map(\.bitPattern), "\(type): int8 activations were not used")
+            XCTAssertNotEqual(on.map(\.bitPattern), off.map(\.bitPattern), "\(label): int8 activations were not used")
             for j in 0..<n {
-                XCTAssertLessThanOrEqual(abs(Double(on[j]) - exact[j]), bound[j] + 1e-5 * mag[j], "\(type) row \(j) beyond the 8-bit rounding bound")
+                XCTAssertLessThanOrEqual(abs(Double(on[j]) - exact[j]), bound[j] + 1e-5 * mag[j], "\(label) row \(j) beyond the 8-bit rounding bound")
             }
             // The plain C quantiser and product, and the thread count.
             let bytes = Int(lnq_q8_scratch_bytes(Int64(k)))
             var vec = [UInt8](repeating: 0, count: bytes), plain = vec
             x.withUnsafeBufferPointer { xp in
-                vec.withUnsafeMutableBytes { lnq_quantize_q8(xp.baseAddress!, Int64(k), $0.baseAddress!) }
-                plain.withUnsafeMutableBytes { lnq_quantize_q8_reference(xp.baseAddress!, Int64(k), $0.baseAddress!) }
+                vec.withUnsafeMutableBytes { lnq_quantize_q8(type.rawValue, xp.baseAddress!, Int64(k), $0.baseAddress!) }
+                plain.withUnsafeMutableBytes { lnq_quantize_q8_reference(type.rawValue, xp.baseAddress!, Int64(k), $0.baseAddress!) }
             }
-            XCTAssertEqual(vec, plain, "\(type): vector and plain quantisation differ")
+            XCTAssertEqual(vec, plain, "\(label): vector and plain quantisation differ")
             var ref = [Float](repeating: 0, count: n), one = ref, three = ref
             plain.withUnsafeBytes { q in
                 lnq_gemv_q8_reference(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), 0, Int64(n), q.baseAddress!, &ref, 0)
                 lnq_gemv_q8_parallel(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), Int64(n), q.baseAddress!, &one, 0, 1)
                 lnq_gemv_q8_parallel(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), Int64(n), q.baseAddress!, &three, 0, 3)
             }
-            XCTAssertLessThan(relativeError(on, exact: ref.map(Double.init), scale: mag), 1e-6, "\(type): vector kernel vs plain C")
+            XCTAssertLessThan(relativeError(on, exact: ref.map(Double.init), scale: mag), 1e-6, "\(label): vector kernel vs plain C")
+            if vbmi { // its plain version follows it lane for lane, fused multiply-adds included
+                XCTAssertEqual(on.map(\.bitPattern), ref.map(\.bitPattern), "\(label) (one row): vector kernel vs its plain mirror")
+            }
             XCTAssertEqual(one.map(\.bitPattern), on.map(\.bitPattern))
-            XCTAssertEqual(three.map(\.bitPattern), one.map(\.bitPattern), "\(type): threads changed the result")
+            XCTAssertEqual(three.map(\.bitPattern), one.map(\.bitPattern), "\(label): threads changed the result")
         }
         // Q4_K has no int8 kernel: the flag leaves it exact, bit for bit.
         let c = try makeCase(.q4_K, rows: 9, blocksPerRow: 2, seed: 3)

@@ -40,8 +40,9 @@ int64_t lnq_q8_scratch_bytes(int64_t k);
 int lnq_q8_supported(uint32_t type);
 
 /// Rounds x[0..k) per block of 32 to int8 codes with one scale, d = max|x|/127, codes
-/// round-to-nearest-even(x/d), as ggml's Q8_0; writes codes, scales and Q4_0 lane starts to `xq`.
-void lnq_quantize_q8(const float *x, int64_t k, void *xq);
+/// round-to-nearest-even(x/d), as ggml's Q8_0; writes codes, scales and Q4_0 lane starts to `xq`,
+/// laid out for lnq_gemv_q8 with weights of `type` (the layout differs between kernels).
+void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq);
 
 /// One row of activations quantised by lnq_quantize_q8: for j in [j0, j1),
 /// y[j] (+)= Σ_blocks d_w·d_x·Σ_i code_w·code_x (the integer sums exact). Q4_0 and Q8_0 only.
@@ -52,8 +53,14 @@ void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int
 void lnq_gemv_q8_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
                           const void *xq, float *y, int accumulate, int threads);
 
+/// Q4_0 products with int8 activations use the one-row kernel when the processor has AVX-512
+/// VBMI and this is not turned off (tests run both); lnq_gemv_q8_reference follows the choice.
+void lnq_q8_allow_vbmi(int allow);
+/// 1 when Q4_0 products with int8 activations use the one-row (VBMI) kernel.
+int lnq_q8_uses_vbmi(void);
+
 /// Plain C versions of lnq_quantize_q8 and lnq_gemv_q8 (tests).
-void lnq_quantize_q8_reference(const float *x, int64_t k, void *xq);
+void lnq_quantize_q8_reference(uint32_t type, const float *x, int64_t k, void *xq);
 void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                            const void *xq, float *y, int accumulate);
 
