@@ -11,9 +11,9 @@
 // part is folded in by starting each lane at −8 × the sum of its x codes (precomputed once per
 // x in the scratch). Q8_0 codes are signed: |w| is the unsigned operand and x takes w's sign.
 //
-// Two kernels for Q4_0: with AVX-512 VBMI, one row at a time over groups of eight blocks, with x
-// laid out for it (8 codes per lane); otherwise, as Q8_0, four rows side by side with x in its
-// natural order (4 codes per lane). lnq_quantize_q8 takes the weight type to pick the layout.
+// Two kernels per type: with AVX-512 VBMI, one row at a time over groups of eight blocks, with x
+// laid out for it (8 codes per lane); otherwise four rows side by side with x in its natural
+// order (4 codes per lane). lnq_quantize_q8 takes the weight type to pick the layout.
 #include "cquant.h"
 #include "fused.h"
 #include <math.h>
@@ -25,7 +25,7 @@ int64_t lnq_q8_scratch_bytes(int64_t k) { return k + 4 * (k / 32) + 4 * (k / 4);
 static inline float *q8_scales(void *xq, int64_t k) { return (float *)((uint8_t *)xq + k); }
 static inline int32_t *q8_starts(void *xq, int64_t k) { return (int32_t *)((uint8_t *)xq + k + 4 * (k / 32)); }
 
-static int use_q4_one_row(void);
+static int use_one_row(uint32_t type);
 
 static inline float half_to_float(const uint8_t *p) { return lnq_half_to_float((uint16_t)(p[0] | (p[1] << 8))); }
 
@@ -141,26 +141,64 @@ static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
     return (h[0] + h[1]) + (tail[0] + tail[1]);
 }
 
-// Whether Q4_0 goes through the one-row kernel (AVX-512 VBMI); tests turn it off to check the other.
-static int q4_one_row_enabled = 1;
+// One Q8_0 row over the same layout, in the lanes of gemv_q8_0_vbmi (each four blocks' 16 lanes
+// start at 0; Q8_0 has no offset).
+static float row_plain_q8_quads(const uint8_t *r, const void *xq, int64_t k) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int64_t nb = k / 32, groups = nb / 8;
+    float acc[2][16] = {{0}}, tail[8] = {0};
+    for (int64_t f = 0; f < 2 * groups; f++) {
+        for (int l = 0; l < 16; l++) {
+            const int64_t b = 4 * f + l / 4;
+            const int8_t *codes = (const int8_t *)(r + 34 * b + 2);
+            int32_t t = 0;
+            for (int e = 0; e < 4; e++) {
+                const int i = 4 * (l % 4) + e;
+                t += codes[i] * q[128 * f + 4 * l + e] + codes[16 + i] * q[128 * f + 64 + 4 * l + e];
+            }
+            const float scale = half_to_float(r + 34 * b) * d[b];
+            acc[f % 2][l] = fmaf((float)t, scale, acc[f % 2][l]);
+        }
+    }
+    for (int64_t b = 8 * groups; b < nb; b++) {
+        const float scale = half_to_float(r + 34 * b) * d[b];
+        for (int l = 0; l < 8; l++) {
+            int32_t t = 0;
+            for (int i = 4 * l; i < 4 * l + 4; i++) t += (int8_t)r[34 * b + 2 + i] * q[32 * b + i];
+            tail[l] = fmaf((float)t, scale, tail[l]);
+        }
+    }
+    float h[16];
+    for (int l = 0; l < 16; l++) h[l] = acc[0][l] + acc[1][l];
+    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
+    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
+    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
+    for (int l = 0; l < 4; l++) tail[l] = tail[l] + tail[l + 4];
+    for (int l = 0; l < 2; l++) tail[l] = tail[l] + tail[l + 2];
+    return (h[0] + h[1]) + (tail[0] + tail[1]);
+}
+
+// Whether Q4_0 and Q8_0 go through the one-row kernels (AVX-512 VBMI); tests turn them off to check the others.
+static int one_row_enabled = 1;
 static int vbmi_available(void);
-static int use_q4_one_row(void) { return q4_one_row_enabled && vbmi_available(); }
-void lnq_q8_allow_vbmi(int allow) { q4_one_row_enabled = allow != 0; }
-int lnq_q8_uses_vbmi(void) { return use_q4_one_row(); }
+static int use_one_row(uint32_t type) { return (type == 2 || type == 8) && one_row_enabled && vbmi_available(); }
+void lnq_q8_allow_vbmi(int allow) { one_row_enabled = allow != 0; }
+int lnq_q8_uses_vbmi(void) { return use_one_row(2); }
 
 void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                            const void *xq, float *y, int accumulate) {
-    const int one_row = type == 2 && use_q4_one_row();
+    const int one_row = use_one_row(type);
     for (int64_t j = j0; j < j1; j++) {
         const uint8_t *r = (const uint8_t *)w + j * row_bytes;
-        const float v = one_row ? row_plain_q4_quads(r, xq, k) : row_plain(type, r, xq, k);
+        const float v = !one_row ? row_plain(type, r, xq, k) : type == 2 ? row_plain_q4_quads(r, xq, k) : row_plain_q8_quads(r, xq, k);
         y[j] = accumulate ? y[j] + v : v;
     }
 }
 
 void lnq_quantize_q8_reference(uint32_t type, const float *x, int64_t k, void *xq) {
     quantize_plain(x, k, xq);
-    if (type == 2 && use_q4_one_row()) quads_from_natural(xq, k);
+    if (use_one_row(type)) quads_from_natural(xq, k);
 }
 
 #if defined(__x86_64__)
@@ -337,6 +375,59 @@ TVB static void gemv_q4_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
 }
 
 DEFINE_Q8GEMV(gemv_q8_0, 34, q8_lane_sums(blk + 2, x))
+
+// Byte offsets of the first (or, from 16 bytes on, the second) 16 codes of four Q8_0 blocks (34
+// bytes each), and of their four scales.
+static const uint8_t q8_quad_offsets[64] = {
+    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+    70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119};
+static const uint8_t q8_scale_offsets[16] = {0, 1, 34, 35, 68, 69, 102, 103};
+
+// The signed codes against signed x: |w| as the unsigned operand, x taking w's sign.
+TVB static inline __m512i q8_quad_dot(__m512i acc, __m512i w, __m512i x) {
+    return _mm512_dpbusd_epi32(acc, _mm512_abs_epi8(w), _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x));
+}
+
+// Q8_0 one row at a time over the Q4_0 kernel's x layout: each four blocks (136 bytes) come in as
+// four loads (the second 16 codes of each block from a view 16 bytes on), byte permutes gather
+// their first and second 16 codes, and two dot products fill 16 lanes (4 per block, 8 codes each).
+// row_plain_q8_quads mirrors it.
+TVB static void gemv_q8_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq,
+                              float *y, int accumulate) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int64_t nb = k / 32, groups = nb / 8;
+    const __m512i pick = _mm512_loadu_si512(q8_quad_offsets);
+    const __m512i scale_pick = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)q8_scale_offsets));
+    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    for (int64_t j = j0; j < j1; j++) {
+        const uint8_t *r = w + j * row_bytes;
+        __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int64_t g = 0; g < groups; g++) {
+            AHEAD(r + 272 * g, 272);
+            for (int h = 0; h < 2; h++) {
+                const uint8_t *p = r + 272 * g + 136 * h;
+                const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
+                // Bytes 16-135 of the four blocks (a masked load never reads past them).
+                const __m512i u0 = _mm512_loadu_si512(p + 16), u1 = _mm512_maskz_loadu_epi8(0x00FFFFFFFFFFFFFFull, p + 80);
+                const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
+                const __m128 sc = _mm_mul_ps(_mm_cvtph_ps(halves), _mm_loadu_ps(d + 8 * g + 4 * h));
+                const int8_t *x = q + 256 * g + 128 * h;
+                __m512i t = q8_quad_dot(_mm512_setzero_si512(), _mm512_permutex2var_epi8(z0, pick, z1), _mm512_loadu_si512(x));
+                t = q8_quad_dot(t, _mm512_permutex2var_epi8(u0, pick, u1), _mm512_loadu_si512(x + 64));
+                acc[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(sc)), acc[h]);
+            }
+        }
+        __m256 tail = _mm256_setzero_ps();
+        for (int64_t b = 8 * groups; b < nb; b++) {
+            const uint8_t *blk = r + 34 * b;
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
+            tail = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_lane_sums(blk + 2, x)), _mm256_set1_ps(f16(blk) * d[b]), tail);
+        }
+        const float v = _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) + hsum8(tail);
+        y[j] = accumulate ? y[j] + v : v;
+    }
+}
 #else
 static int vnni_available(void) { return 0; }
 static int vbmi_available(void) { return 0; }
@@ -350,14 +441,15 @@ void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq) {
 #else
     quantize_plain(x, k, xq);
 #endif
-    if (type == 2 && use_q4_one_row()) quads_from_natural(xq, k);
+    if (use_one_row(type)) quads_from_natural(xq, k);
 }
 
 void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                  const void *xq, float *y, int accumulate) {
 #if defined(__x86_64__)
     if (vnni_available()) {
-        if (type == 2 && use_q4_one_row()) { gemv_q4_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
+        if (type == 2 && use_one_row(2)) { gemv_q4_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
+        if (type == 8 && use_one_row(8)) { gemv_q8_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 2) { gemv_q4_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 8) { gemv_q8_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
     }

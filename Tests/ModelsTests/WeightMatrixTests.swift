@@ -82,15 +82,16 @@ final class WeightMatrixTests: XCTestCase {
         try XCTSkipUnless(WeightMatrix.hasInt8ActivationKernels, "no AVX-512 VNNI on this processor")
         defer { WeightMatrix.int8Activations = false }
         defer { lnq_q8_allow_vbmi(1) }
-        // Q4_0 has two kernels: one row at a time in groups of eight blocks (AVX-512 VBMI, where the
-        // processor has it) and four rows side by side; each is checked against its plain version.
+        // Each type has two kernels: one row at a time in groups of eight blocks (AVX-512 VBMI, where
+        // the processor has it) and four rows side by side; each is checked against its plain version.
         lnq_q8_allow_vbmi(1)
         let oneRow = lnq_q8_uses_vbmi() != 0
         var cases: [(GGMLType, Bool, Int)] = []
         for blocks in [3, 8, 19] { // no group of eight, one and no tail, two and a tail of three
-            cases.append((.q8_0, false, blocks))
-            cases.append((.q4_0, false, blocks))
-            if oneRow { cases.append((.q4_0, true, blocks)) }
+            for type in [GGMLType.q4_0, .q8_0] {
+                cases.append((type, false, blocks))
+                if oneRow { cases.append((type, true, blocks)) }
+            }
         }
         for (type, vbmi, blocks) in cases {
             let label = "\(type), \(blocks) blocks, \(vbmi ? "one-row" : "four-row") kernel"

@@ -53,10 +53,10 @@ void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int
 void lnq_gemv_q8_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t n,
                           const void *xq, float *y, int accumulate, int threads);
 
-/// Q4_0 products with int8 activations use the one-row kernel when the processor has AVX-512
-/// VBMI and this is not turned off (tests run both); lnq_gemv_q8_reference follows the choice.
+/// Products with int8 activations use the one-row kernels when the processor has AVX-512 VBMI
+/// and this is not turned off (tests run both); lnq_gemv_q8_reference follows the choice.
 void lnq_q8_allow_vbmi(int allow);
-/// 1 when Q4_0 products with int8 activations use the one-row (VBMI) kernel.
+/// 1 when products with int8 activations use the one-row (VBMI) kernels.
 int lnq_q8_uses_vbmi(void);
 
 /// Plain C versions of lnq_quantize_q8 and lnq_gemv_q8 (tests).
