@@ -80,22 +80,22 @@ static float row_plain(uint32_t type, const uint8_t *r, const void *xq, int64_t 
 
 // The x layout of gemv_q4_0_vbmi, made from the natural one in place: in each group of eight
 // blocks, each four blocks' codes become their elements 0-15 (block after block), then their
-// elements 16-31; lane l of a four (block l/4, elements 4(l%4)… and 16+4(l%4)…) starts at −8 × the
-// sum of its eight codes, in the first 16 of the four blocks' 32 start slots. Blocks after the
-// last group of eight stay as they are.
+// elements 16-31, and Q4_0's offset becomes one float per block, −8 × the sum of its codes, in the
+// first 8 of the group's 64 start slots (read once per 8 blocks, where per-lane starts cost 256
+// bytes of x per 144 weight bytes). Blocks after the last group of eight stay as they are.
 static void quads_from_natural(void *xq, int64_t k) {
     int8_t *q = (int8_t *)xq;
     int32_t *s = q8_starts(xq, k);
+    for (int64_t b = 0; b < k / 32 / 8 * 8; b++) { // from the natural order, before it changes
+        int sum = 0;
+        for (int i = 0; i < 32; i++) sum += q[32 * b + i];
+        ((float *)(s + 64 * (b / 8)))[b % 8] = (float)(-8 * sum);
+    }
     for (int64_t f = 0; f < k / 32 / 8 * 2; f++) {
         int8_t *c = q + 128 * f, t[128];
         for (int i = 0; i < 4; i++)
             for (int e = 0; e < 16; e++) { t[16 * i + e] = c[32 * i + e]; t[64 + 16 * i + e] = c[32 * i + 16 + e]; }
         memcpy(c, t, 128);
-        for (int l = 0; l < 16; l++) {
-            int sum = 0;
-            for (int e = 0; e < 4; e++) sum += t[4 * l + e] + t[64 + 4 * l + e];
-            s[32 * f + l] = -8 * sum;
-        }
     }
 }
 
@@ -106,12 +106,16 @@ static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
     const float *d = q8_scales((void *)xq, k);
     const int32_t *s = q8_starts((void *)xq, k);
     const int64_t nb = k / 32, groups = nb / 8;
-    float acc[2][16] = {{0}}, tail[8] = {0};
+    float acc[2][16] = {{0}}, tail[8] = {0}, corr[8] = {0};
+    for (int64_t b = 0; b < 8 * groups; b++) {
+        const float scale = half_to_float(r + 18 * b) * d[b];
+        corr[b % 8] = fmaf(scale, ((const float *)(s + 64 * (b / 8)))[b % 8], corr[b % 8]);
+    }
     for (int64_t f = 0; f < 2 * groups; f++) {
         for (int l = 0; l < 16; l++) {
             const int64_t b = 4 * f + l / 4;
             const uint8_t *codes = r + 18 * b + 2;
-            int32_t t = s[32 * f + l];
+            int32_t t = 0;
             for (int e = 0; e < 4; e++) {
                 const int i = 4 * (l % 4) + e; // code byte: element i (low nibble) and 16 + i (high)
                 t += (codes[i] & 15) * q[128 * f + 4 * l + e] + (codes[i] >> 4) * q[128 * f + 64 + 4 * l + e];
@@ -138,7 +142,9 @@ static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
     for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
     for (int l = 0; l < 4; l++) tail[l] = tail[l] + tail[l + 4];
     for (int l = 0; l < 2; l++) tail[l] = tail[l] + tail[l + 2];
-    return (h[0] + h[1]) + (tail[0] + tail[1]);
+    for (int l = 0; l < 4; l++) corr[l] = corr[l] + corr[l + 4];
+    for (int l = 0; l < 2; l++) corr[l] = corr[l] + corr[l + 2];
+    return ((h[0] + h[1]) + (tail[0] + tail[1])) + (corr[0] + corr[1]);
 }
 
 // One Q8_0 row over the same layout, in the lanes of gemv_q8_0_vbmi (each four blocks' 16 lanes
@@ -281,9 +287,10 @@ TV static void NAME(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, 
             (void)st;                                                                                       \
             /* The four rows are read side by side, which the hardware prefetchers follow poorly  \
                (Q4_0: 7.4 GB/s streamed against 20 in cache, 14-17 with this): walk the group     \
-               after next front to back, as many bytes per step as this step reads. */            \
+               after next front to back, as many bytes per step as this step reads, into L2 (see  \
+               AHEAD in fused.h; 25-26 against 22-23 GB/s on two threads). */                      \
             for (int o = 0; o < 4 * BLOCK; o += 64)                                                         \
-                _mm_prefetch((const char *)r + 8 * row_bytes + 4 * BLOCK * b + o, _MM_HINT_T0);             \
+                _mm_prefetch((const char *)r + 8 * row_bytes + 4 * BLOCK * b + o, _MM_HINT_T1);             \
             for (int t = 0; t < 4; t++) {                                                                   \
                 const uint8_t *blk = r + t * row_bytes + BLOCK * b;                                         \
                 a[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(LANES), _mm256_set1_ps(f16(blk) * d[b]), a[t]);   \
@@ -345,19 +352,21 @@ TVB static void gemv_q4_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
     for (int64_t j = j0; j < j1; j++) {
         const uint8_t *r = w + j * row_bytes;
         __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        __m256 corr = _mm256_setzero_ps();
         for (int64_t g = 0; g < groups; g++) {
             const uint8_t *p = r + 144 * g;
             AHEAD(p, 144);
             const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
             const __m512i z2 = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)(p + 128)));
             const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
-            const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_cvtph_ps(halves), _mm256_loadu_ps(d + 8 * g)));
+            const __m256 sc8 = _mm256_mul_ps(_mm256_cvtph_ps(halves), _mm256_loadu_ps(d + 8 * g));
+            const __m512 sc = _mm512_castps256_ps512(sc8);
+            corr = _mm256_fmadd_ps(sc8, _mm256_loadu_ps((const float *)(s + 64 * g)), corr); // the −8 offsets
             const int8_t *x = q + 256 * g;
-            const int32_t *st = s + 64 * g;
             const __m512i c0 = _mm512_permutex2var_epi8(z0, pick0, z1), c1 = _mm512_permutex2var_epi8(z1, pick1, z2);
-            __m512i i0 = _mm512_dpbusd_epi32(_mm512_loadu_si512(st), _mm512_and_si512(c0, low4), _mm512_loadu_si512(x));
+            __m512i i0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(c0, low4), _mm512_loadu_si512(x));
             i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(_mm512_srli_epi16(c0, 4), low4), _mm512_loadu_si512(x + 64));
-            __m512i i1 = _mm512_dpbusd_epi32(_mm512_loadu_si512(st + 32), _mm512_and_si512(c1, low4), _mm512_loadu_si512(x + 128));
+            __m512i i1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(c1, low4), _mm512_loadu_si512(x + 128));
             i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(c1, 4), low4), _mm512_loadu_si512(x + 192));
             acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_permutexvar_ps(spread0, sc), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_permutexvar_ps(spread1, sc), acc1);
@@ -369,7 +378,7 @@ TVB static void gemv_q4_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
             const __m256i st = _mm256_loadu_si256((const __m256i *)(s + 8 * b));
             tail = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_lane_sums(blk + 2, x, st)), _mm256_set1_ps(f16(blk) * d[b]), tail);
         }
-        const float v = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + hsum8(tail);
+        const float v = (_mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + hsum8(tail)) + hsum8(corr);
         y[j] = accumulate ? y[j] + v : v;
     }
 }
