@@ -185,6 +185,82 @@ static float row_plain_q8_quads(const uint8_t *r, const void *xq, int64_t k) {
     return (h[0] + h[1]) + (tail[0] + tail[1]);
 }
 
+// Q4_K (super-blocks of 256: f16 d and dmin, twelve bytes of 6-bit scales and mins of its eight
+// sub-blocks of 32, 128 bytes of codes; sub-block 2i in the low nibbles of code bytes 32i..32i+31,
+// 2i+1 in their high nibbles; element = d·sc·q − dmin·m, as ggml's dequantize_row_q4_K): x's eight
+// blocks of 32 per super-block are stored in the order 0, 2, 1, 3, 4, 6, 5, 7, so that each 64 code
+// bytes meet 64 contiguous x codes, and each block's d_x·Σ codes goes, as a float, into the first 8
+// of the super-block's 64 start slots (for the dmin·m part).
+static void k_from_natural(void *xq, int64_t k) {
+    int8_t *q = (int8_t *)xq;
+    const float *d = q8_scales(xq, k);
+    int32_t *s = q8_starts(xq, k);
+    for (int64_t g = 0; g < k / 256; g++) {
+        float sums[8];
+        for (int b = 0; b < 8; b++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) sum += q[256 * g + 32 * b + i];
+            sums[b] = d[8 * g + b] * (float)sum;
+        }
+        memcpy((float *)(s + 64 * g), sums, sizeof sums);
+        int8_t t[32];
+        for (int pair = 1; pair < 8; pair += 4) { // swap blocks 1 and 2, 5 and 6
+            int8_t *a = q + 256 * g + 32 * pair, *b = a + 32;
+            memcpy(t, a, 32); memcpy(a, b, 32); memcpy(b, t, 32);
+        }
+    }
+}
+
+// ggml's get_scale_min_k4 for all eight sub-blocks at once: four bytes at a time.
+static inline void q4_K_scales(const uint8_t *p, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, p, 4); memcpy(&u1, p + 4, 4); memcpy(&u2, p + 8, 4);
+    const uint32_t sl = u0 & 0x3F3F3F3Fu, ml = u1 & 0x3F3F3F3Fu;
+    const uint32_t sh = (u2 & 0x0F0F0F0Fu) | ((u0 >> 2) & 0x30303030u), mh = ((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 2) & 0x30303030u);
+    memcpy(sc, &sl, 4); memcpy(sc + 4, &sh, 4); memcpy(m, &ml, 4); memcpy(m + 4, &mh, 4);
+}
+
+// Which sub-block each of the 16 lanes of the four dot products of a super-block holds.
+static const int q4_K_lane_block[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+
+// One Q4_K row over that layout, in the lanes of gemv_q4_K: per super-block, dot product t covers
+// code bytes 64(t/2)… (low nibbles for even t, high for odd) against x codes 64t…; its lanes 0-7
+// are one sub-block, 8-15 the other; the fused multiply-adds and the reduction tree as there.
+static float row_plain_q4_K(const uint8_t *r, const void *xq, int64_t k) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int32_t *s = q8_starts((void *)xq, k);
+    float acc[4][16] = {{0}}, corr[8] = {0};
+    for (int64_t g = 0; g < k / 256; g++) {
+        const uint8_t *p = r + 144 * g;
+        uint8_t sc[8], m[8];
+        q4_K_scales(p + 4, sc, m);
+        const float dd = half_to_float(p), dm = half_to_float(p + 2);
+        float a[8];
+        for (int b = 0; b < 8; b++) {
+            a[b] = ((float)sc[b] * dd) * d[8 * g + b];
+            corr[b] = fmaf(-(dm * (float)m[b]), ((const float *)(s + 64 * g))[b], corr[b]);
+        }
+        for (int t = 0; t < 4; t++)
+            for (int l = 0; l < 16; l++) {
+                int32_t sum = 0;
+                for (int e = 0; e < 4; e++) {
+                    const uint8_t byte = p[16 + 64 * (t / 2) + 4 * l + e];
+                    sum += (t % 2 ? byte >> 4 : byte & 15) * q[256 * g + 64 * t + 4 * l + e];
+                }
+                acc[t][l] = fmaf((float)sum, a[q4_K_lane_block[t][l / 8]], acc[t][l]);
+            }
+    }
+    float h[16];
+    for (int l = 0; l < 16; l++) h[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
+    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
+    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
+    for (int l = 0; l < 4; l++) corr[l] = corr[l] + corr[l + 4];
+    for (int l = 0; l < 2; l++) corr[l] = corr[l] + corr[l + 2];
+    return (h[0] + h[1]) + (corr[0] + corr[1]);
+}
+
 // Whether Q4_0 and Q8_0 go through the one-row kernels (AVX-512 VBMI); tests turn them off to check the others.
 static int one_row_enabled = 1;
 static int vbmi_available(void);
@@ -197,14 +273,16 @@ void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int6
     const int one_row = use_one_row(type);
     for (int64_t j = j0; j < j1; j++) {
         const uint8_t *r = (const uint8_t *)w + j * row_bytes;
-        const float v = !one_row ? row_plain(type, r, xq, k) : type == 2 ? row_plain_q4_quads(r, xq, k) : row_plain_q8_quads(r, xq, k);
+        const float v = type == 12 ? row_plain_q4_K(r, xq, k)
+                      : !one_row ? row_plain(type, r, xq, k) : type == 2 ? row_plain_q4_quads(r, xq, k) : row_plain_q8_quads(r, xq, k);
         y[j] = accumulate ? y[j] + v : v;
     }
 }
 
 void lnq_quantize_q8_reference(uint32_t type, const float *x, int64_t k, void *xq) {
     quantize_plain(x, k, xq);
-    if (use_one_row(type)) quads_from_natural(xq, k);
+    if (type == 12) k_from_natural(xq, k);
+    else if (use_one_row(type)) quads_from_natural(xq, k);
 }
 
 #if defined(__x86_64__)
@@ -437,12 +515,57 @@ TVB static void gemv_q8_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
         y[j] = accumulate ? y[j] + v : v;
     }
 }
+
+// Q4_K one row at a time: per super-block (144 bytes), the eight scales and mins unpacked four
+// bytes at a time (q4_K_scales), each 64 code bytes' low and then high nibbles in one integer dot
+// product each against 64 contiguous x codes (two sub-blocks per product, 8 lanes each), scaled
+// by (d·sc)·d_x; the mins as one multiply-add of dmin·m with d_x·Σx per super-block.
+// row_plain_q4_K mirrors it.
+TV static void gemv_q4_K(const uint8_t *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1, const void *xq,
+                         float *y, int accumulate) {
+    const int8_t *q = (const int8_t *)xq;
+    const float *d = q8_scales((void *)xq, k);
+    const int32_t *s = q8_starts((void *)xq, k);
+    const int64_t groups = k / 256;
+    const __m512i half1 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i spread[4] = {_mm512_slli_epi32(half1, 1), _mm512_add_epi32(_mm512_slli_epi32(half1, 1), _mm512_set1_epi32(1)),
+                               _mm512_add_epi32(_mm512_slli_epi32(half1, 1), _mm512_set1_epi32(4)),
+                               _mm512_add_epi32(_mm512_slli_epi32(half1, 1), _mm512_set1_epi32(5))}; // {0,2} {1,3} {4,6} {5,7}
+    const __m512i low4 = _mm512_set1_epi8(15);
+    for (int64_t j = j0; j < j1; j++) {
+        const uint8_t *r = w + j * row_bytes;
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        __m256 corr = _mm256_setzero_ps();
+        for (int64_t g = 0; g < groups; g++) {
+            const uint8_t *p = r + 144 * g;
+            AHEAD(p, 144);
+            uint8_t scb[8], mb[8];
+            q4_K_scales(p + 4, scb, mb);
+            const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)scb)));
+            const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)mb)));
+            const __m256 a = _mm256_mul_ps(_mm256_mul_ps(sc, _mm256_set1_ps(f16(p))), _mm256_loadu_ps(d + 8 * g));
+            corr = _mm256_fnmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16(p + 2)), mn), _mm256_loadu_ps((const float *)(s + 64 * g)), corr);
+            const __m512 a16 = _mm512_castps256_ps512(a);
+            const int8_t *x = q + 256 * g;
+            for (int h = 0; h < 2; h++) {
+                const __m512i z = _mm512_loadu_si512(p + 16 + 64 * h);
+                const __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(z, low4), _mm512_loadu_si512(x + 128 * h));
+                const __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(z, 4), low4),
+                                                       _mm512_loadu_si512(x + 128 * h + 64));
+                acc[2 * h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), _mm512_permutexvar_ps(spread[2 * h], a16), acc[2 * h]);
+                acc[2 * h + 1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), _mm512_permutexvar_ps(spread[2 * h + 1], a16), acc[2 * h + 1]);
+            }
+        }
+        const float v = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))) + hsum8(corr);
+        y[j] = accumulate ? y[j] + v : v;
+    }
+}
 #else
 static int vnni_available(void) { return 0; }
 static int vbmi_available(void) { return 0; }
 #endif
 
-int lnq_q8_supported(uint32_t type) { return (type == 2 || type == 8) && vnni_available(); }
+int lnq_q8_supported(uint32_t type) { return (type == 2 || type == 8 || type == 12) && vnni_available(); }
 
 void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq) {
 #if defined(__x86_64__)
@@ -450,7 +573,8 @@ void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq) {
 #else
     quantize_plain(x, k, xq);
 #endif
-    if (use_one_row(type)) quads_from_natural(xq, k);
+    if (type == 12) k_from_natural(xq, k);
+    else if (use_one_row(type)) quads_from_natural(xq, k);
 }
 
 void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
@@ -458,6 +582,7 @@ void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int
 #if defined(__x86_64__)
     if (vnni_available()) {
         if (type == 2 && use_one_row(2)) { gemv_q4_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
+        if (type == 12) { gemv_q4_K((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 8 && use_one_row(8)) { gemv_q8_0_vbmi((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 2) { gemv_q4_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }
         if (type == 8) { gemv_q8_0((const uint8_t *)w, row_bytes, k, j0, j1, xq, y, accumulate); return; }

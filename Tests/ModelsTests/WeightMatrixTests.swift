@@ -93,8 +93,10 @@ final class WeightMatrixTests: XCTestCase {
                 if oneRow { cases.append((type, true, blocks)) }
             }
         }
+        // Q4_K has one kernel (no VBMI needed): one, two and three super-blocks of 256.
+        for blocks in [1, 2, 3] { cases.append((.q4_K, false, blocks)) }
         for (type, vbmi, blocks) in cases {
-            let label = "\(type), \(blocks) blocks, \(vbmi ? "one-row" : "four-row") kernel"
+            let label = "\(type), \(blocks) blocks, \(vbmi || type == .q4_K ? "one-row" : "four-row") kernel"
             lnq_q8_allow_vbmi(vbmi ? 1 : 0)
             XCTAssertEqual(lnq_q8_uses_vbmi() != 0, vbmi)
             // 37 rows: groups of four and a tail.
@@ -138,14 +140,14 @@ final class WeightMatrixTests: XCTestCase {
                 lnq_gemv_q8_parallel(type.rawValue, W.data, Int64(W.rowBytes), Int64(k), Int64(n), q.baseAddress!, &three, 0, 3)
             }
             XCTAssertLessThan(relativeError(on, exact: ref.map(Double.init), scale: mag), 1e-6, "\(label): vector kernel vs plain C")
-            if vbmi { // its plain version follows it lane for lane, fused multiply-adds included
+            if vbmi || type == .q4_K { // its plain version follows it lane for lane, fused multiply-adds included
                 XCTAssertEqual(on.map(\.bitPattern), ref.map(\.bitPattern), "\(label) (one row): vector kernel vs its plain mirror")
             }
             XCTAssertEqual(one.map(\.bitPattern), on.map(\.bitPattern))
             XCTAssertEqual(three.map(\.bitPattern), one.map(\.bitPattern), "\(label): threads changed the result")
         }
-        // Q4_K has no int8 kernel: the flag leaves it exact, bit for bit.
-        let c = try makeCase(.q4_K, rows: 9, blocksPerRow: 2, seed: 3)
+        // Q6_K has no int8 kernel: the flag leaves it exact, bit for bit.
+        let c = try makeCase(.q6_K, rows: 9, blocksPerRow: 2, seed: 3)
         defer { c.storage.deallocate() }
         let x = randomRows(1, c.matrix.cols, seed: 2)
         func product() -> [UInt32] {
