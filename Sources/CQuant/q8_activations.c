@@ -13,7 +13,8 @@
 //
 // Two kernels per type: with AVX-512 VBMI, one row at a time over groups of eight blocks, with x
 // laid out for it (8 codes per lane); otherwise four rows side by side with x in its natural
-// order (4 codes per lane). lnq_quantize_q8 takes the weight type to pick the layout.
+// order (4 codes per lane). Q4_K has one kernel, one row at a time (its own x layout, below).
+// lnq_quantize_q8 takes the weight type to pick the layout.
 #include "cquant.h"
 #include "fused.h"
 #include <math.h>
@@ -83,15 +84,17 @@ static float row_plain(uint32_t type, const uint8_t *r, const void *xq, int64_t 
 // elements 16-31, and Q4_0's offset becomes one float per block, −8 × the sum of its codes, in the
 // first 8 of the group's 64 start slots (read once per 8 blocks, where per-lane starts cost 256
 // bytes of x per 144 weight bytes). Blocks after the last group of eight stay as they are.
-static void quads_from_natural(void *xq, int64_t k) {
+static void quads_from_natural(uint32_t type, void *xq, int64_t k) {
     int8_t *q = (int8_t *)xq;
     int32_t *s = q8_starts(xq, k);
-    for (int64_t b = 0; b < k / 32 / 8 * 8; b++) { // from the natural order, before it changes
+    for (int64_t b = 0; type == 2 && b < k / 32 / 8 * 8; b++) { // from the natural order, before it changes
         int sum = 0;
         for (int i = 0; i < 32; i++) sum += q[32 * b + i];
         ((float *)(s + 64 * (b / 8)))[b % 8] = (float)(-8 * sum);
     }
-    for (int64_t f = 0; f < k / 32 / 8 * 2; f++) {
+    // Q8_0 goes four blocks at a time to the end (short rows: fewer blocks one at a time).
+    const int64_t quads = type == 8 ? k / 32 / 4 : k / 32 / 8 * 2;
+    for (int64_t f = 0; f < quads; f++) {
         int8_t *c = q + 128 * f, t[128];
         for (int i = 0; i < 4; i++)
             for (int e = 0; e < 16; e++) { t[16 * i + e] = c[32 * i + e]; t[64 + 16 * i + e] = c[32 * i + 16 + e]; }
@@ -152,9 +155,9 @@ static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
 static float row_plain_q8_quads(const uint8_t *r, const void *xq, int64_t k) {
     const int8_t *q = (const int8_t *)xq;
     const float *d = q8_scales((void *)xq, k);
-    const int64_t nb = k / 32, groups = nb / 8;
+    const int64_t nb = k / 32, quads = nb / 4;
     float acc[2][16] = {{0}}, tail[8] = {0};
-    for (int64_t f = 0; f < 2 * groups; f++) {
+    for (int64_t f = 0; f < quads; f++) {
         for (int l = 0; l < 16; l++) {
             const int64_t b = 4 * f + l / 4;
             const int8_t *codes = (const int8_t *)(r + 34 * b + 2);
@@ -167,7 +170,7 @@ static float row_plain_q8_quads(const uint8_t *r, const void *xq, int64_t k) {
             acc[f % 2][l] = fmaf((float)t, scale, acc[f % 2][l]);
         }
     }
-    for (int64_t b = 8 * groups; b < nb; b++) {
+    for (int64_t b = 4 * quads; b < nb; b++) {
         const float scale = half_to_float(r + 34 * b) * d[b];
         for (int l = 0; l < 8; l++) {
             int32_t t = 0;
@@ -282,7 +285,7 @@ void lnq_gemv_q8_reference(uint32_t type, const void *w, int64_t row_bytes, int6
 void lnq_quantize_q8_reference(uint32_t type, const float *x, int64_t k, void *xq) {
     quantize_plain(x, k, xq);
     if (type == 12) k_from_natural(xq, k);
-    else if (use_one_row(type)) quads_from_natural(xq, k);
+    else if (use_one_row(type)) quads_from_natural(type, xq, k);
 }
 
 #if defined(__x86_64__)
@@ -475,7 +478,8 @@ TVB static inline __m512i q8_quad_dot(__m512i acc, __m512i w, __m512i x) {
     return _mm512_dpbusd_epi32(acc, _mm512_abs_epi8(w), _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x));
 }
 
-// Q8_0 one row at a time over the Q4_0 kernel's x layout: each four blocks (136 bytes) come in as
+// Q8_0 one row at a time over the Q4_0 kernel's x layout (continued to every four blocks, so
+// that short rows leave at most three blocks to the end): each four blocks (136 bytes) come in as
 // four loads (the second 16 codes of each block from a view 16 bytes on), byte permutes gather
 // their first and second 16 codes, and two dot products fill 16 lanes (4 per block, 8 codes each).
 // row_plain_q8_quads mirrors it.
@@ -483,30 +487,30 @@ TVB static void gemv_q8_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
                               float *y, int accumulate) {
     const int8_t *q = (const int8_t *)xq;
     const float *d = q8_scales((void *)xq, k);
-    const int64_t nb = k / 32, groups = nb / 8;
+    const int64_t nb = k / 32, quads = nb / 4;
     const __m512i pick = _mm512_loadu_si512(q8_quad_offsets);
     const __m512i scale_pick = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)q8_scale_offsets));
     const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
     for (int64_t j = j0; j < j1; j++) {
         const uint8_t *r = w + j * row_bytes;
         __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-        for (int64_t g = 0; g < groups; g++) {
-            AHEAD(r + 272 * g, 272);
-            for (int h = 0; h < 2; h++) {
-                const uint8_t *p = r + 272 * g + 136 * h;
+        for (int64_t f = 0; f < quads; f++) {
+            const uint8_t *p = r + 136 * f;
+            AHEAD(p, 136);
+            {
                 const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
                 // Bytes 16-135 of the four blocks (a masked load never reads past them).
                 const __m512i u0 = _mm512_loadu_si512(p + 16), u1 = _mm512_maskz_loadu_epi8(0x00FFFFFFFFFFFFFFull, p + 80);
                 const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
-                const __m128 sc = _mm_mul_ps(_mm_cvtph_ps(halves), _mm_loadu_ps(d + 8 * g + 4 * h));
-                const int8_t *x = q + 256 * g + 128 * h;
+                const __m128 sc = _mm_mul_ps(_mm_cvtph_ps(halves), _mm_loadu_ps(d + 4 * f));
+                const int8_t *x = q + 128 * f;
                 __m512i t = q8_quad_dot(_mm512_setzero_si512(), _mm512_permutex2var_epi8(z0, pick, z1), _mm512_loadu_si512(x));
                 t = q8_quad_dot(t, _mm512_permutex2var_epi8(u0, pick, u1), _mm512_loadu_si512(x + 64));
-                acc[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(sc)), acc[h]);
+                acc[f % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(sc)), acc[f % 2]);
             }
         }
         __m256 tail = _mm256_setzero_ps();
-        for (int64_t b = 8 * groups; b < nb; b++) {
+        for (int64_t b = 4 * quads; b < nb; b++) {
             const uint8_t *blk = r + 34 * b;
             const __m256i x = _mm256_loadu_si256((const __m256i *)(q + 32 * b));
             tail = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_lane_sums(blk + 2, x)), _mm256_set1_ps(f16(blk) * d[b]), tail);
@@ -574,7 +578,7 @@ void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq) {
     quantize_plain(x, k, xq);
 #endif
     if (type == 12) k_from_natural(xq, k);
-    else if (use_one_row(type)) quads_from_natural(xq, k);
+    else if (use_one_row(type)) quads_from_natural(type, xq, k);
 }
 
 void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,

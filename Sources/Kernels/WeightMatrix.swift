@@ -164,14 +164,14 @@ public final class WeightMatrix {
     public static var tileBytes = 1 << 21
 
     /// Opt-in, for decoding only (`generate --int8-activations`, `bench generate --int8-activations`):
-    /// one-row products with a stored Q4_0 or Q8_0 weight round x to int8 codes per block of 32
+    /// one-row products with a stored Q4_0, Q8_0 or Q4_K weight round x to int8 codes per block of 32
     /// (one scale each) and use exact integer dot products, as llama.cpp does, instead of exact
     /// float32 products. This changes the numbers (x loses its low bits: each output moves by up to
     /// Σ|w|·d/2 per block, d = max|x|/127), so scoring, training, detection and every test of the
     /// method leave it off. Other types, and processors without AVX-512 VNNI, keep the exact kernels.
     public static var int8Activations = false
 
-    /// Whether this processor has the `int8Activations` kernels (Q4_0 and Q8_0 with AVX-512 VNNI).
+    /// Whether this processor has the `int8Activations` kernels (Q4_0, Q8_0 and Q4_K with AVX-512 VNNI).
     public static var hasInt8ActivationKernels: Bool { lnq_q8_supported(2) != 0 }
 
     /// Whether `int8Activations` has a kernel for this matrix's type on this processor.

@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Prompt tokens per sequence.") var promptTokens = 128
         @Option(help: "Generated tokens per sequence.") var newTokens = 32
         @Flag(help: "Print JSON.") var json = false
-        @Flag(help: "Batch-1 products with Q4_0/Q8_0 weights use int8 activations, as llama.cpp does (not exact; see generate --int8-activations).")
+        @Flag(help: "Batch-1 products with Q4_0/Q8_0/Q4_K weights use int8 activations, as llama.cpp does (not exact; see generate --int8-activations).")
         var int8Activations = false
 
         func run() throws {

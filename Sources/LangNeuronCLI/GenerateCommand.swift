@@ -26,7 +26,7 @@ struct GenerateCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Flag(help: "Print {\"prompt_ids\", \"ids\", \"text\"} at the end instead of streaming.")
     var json = false
-    @Flag(help: "Decode with int8 activations in Q4_0/Q8_0 products, as llama.cpp does: faster, but not exact (x is rounded to 8 bits per block of 32).")
+    @Flag(help: "Decode with int8 activations in Q4_0/Q8_0/Q4_K products, as llama.cpp does: faster, but not exact (x is rounded to 8 bits per block of 32).")
     var int8Activations = false
 
     func run() throws {

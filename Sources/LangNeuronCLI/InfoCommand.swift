@@ -43,7 +43,7 @@ struct InfoCommand: ParsableCommand {
                 print("BLAS            OpenBLAS, kernel \(BLAS.coreName), \(BLAS.threads) threads (\(BLAS.processors) processors)")
                 print("BLAS config     \(BLAS.config)")
                 print("weight kernels  \(WeightMatrix.kernelLevel.name) (stored-type products; levels here: \(WeightMatrix.availableKernelLevels.map(\.name).joined(separator: ", ")))")
-                print("int8 decoding   " + (WeightMatrix.hasInt8ActivationKernels ? "Q4_0, Q8_0 (AVX-512 VNNI; opt-in: generate --int8-activations)" : "no (needs AVX-512 VNNI)"))
+                print("int8 decoding   " + (WeightMatrix.hasInt8ActivationKernels ? "Q4_0, Q8_0, Q4_K (AVX-512 VNNI; opt-in: generate --int8-activations)" : "no (needs AVX-512 VNNI)"))
                 print(String(format: "sgemm peak      %.1f GFLOP/s (float32, %d×%d×%d, best of repeated runs)", peak.gflops, peak.size, peak.size, peak.size))
             }
         }

@@ -36,7 +36,7 @@ void lnq_gemv_parallel(uint32_t type, const void *w, int64_t row_bytes, int64_t 
 /// scratch that lnq_quantize_q8 fills for `k` elements (`k` a multiple of 32).
 int64_t lnq_q8_scratch_bytes(int64_t k);
 
-/// 1 when lnq_gemv_q8 has a vector kernel for `type` here (Q4_0, Q8_0 with AVX-512 VNNI).
+/// 1 when lnq_gemv_q8 has a vector kernel for `type` here (Q4_0, Q8_0, Q4_K with AVX-512 VNNI).
 int lnq_q8_supported(uint32_t type);
 
 /// Rounds x[0..k) per block of 32 to int8 codes with one scale, d = max|x|/127, codes
@@ -45,7 +45,7 @@ int lnq_q8_supported(uint32_t type);
 void lnq_quantize_q8(uint32_t type, const float *x, int64_t k, void *xq);
 
 /// One row of activations quantised by lnq_quantize_q8: for j in [j0, j1),
-/// y[j] (+)= Σ_blocks d_w·d_x·Σ_i code_w·code_x (the integer sums exact). Q4_0 and Q8_0 only.
+/// y[j] (+)= Σ_blocks d_w·d_x·Σ_i code_w·code_x (the integer sums exact). Q4_0, Q8_0 and Q4_K.
 void lnq_gemv_q8(uint32_t type, const void *w, int64_t row_bytes, int64_t k, int64_t j0, int64_t j1,
                  const void *xq, float *y, int accumulate);
 
