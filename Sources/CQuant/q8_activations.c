@@ -79,6 +79,23 @@ static float row_plain(uint32_t type, const uint8_t *r, const void *xq, int64_t 
     return y;
 }
 
+// The sums of _mm512_reduce_add_ps and of hsum8, in their order (halves, then quarters, …), so
+// that the plain mirrors below add their lanes as the vector kernels do.
+static float sum16_tree(const float v[16]) {
+    float h[8];
+    for (int l = 0; l < 8; l++) h[l] = v[l] + v[l + 8];
+    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
+    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
+    return h[0] + h[1];
+}
+
+static float sum8_tree(const float v[8]) {
+    float h[4];
+    for (int l = 0; l < 4; l++) h[l] = v[l] + v[l + 4];
+    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
+    return h[0] + h[1];
+}
+
 // The x layout of gemv_q4_0_vbmi, made from the natural one in place: in each group of eight
 // blocks, each four blocks' codes become their elements 0-15 (block after block), then their
 // elements 16-31, and Q4_0's offset becomes one float per block, −8 × the sum of its codes, in the
@@ -140,14 +157,7 @@ static float row_plain_q4_quads(const uint8_t *r, const void *xq, int64_t k) {
     }
     float h[16];
     for (int l = 0; l < 16; l++) h[l] = acc[0][l] + acc[1][l];
-    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
-    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
-    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
-    for (int l = 0; l < 4; l++) tail[l] = tail[l] + tail[l + 4];
-    for (int l = 0; l < 2; l++) tail[l] = tail[l] + tail[l + 2];
-    for (int l = 0; l < 4; l++) corr[l] = corr[l] + corr[l + 4];
-    for (int l = 0; l < 2; l++) corr[l] = corr[l] + corr[l + 2];
-    return ((h[0] + h[1]) + (tail[0] + tail[1])) + (corr[0] + corr[1]);
+    return (sum16_tree(h) + sum8_tree(tail)) + sum8_tree(corr);
 }
 
 // One Q8_0 row over the same layout, in the lanes of gemv_q8_0_vbmi (each four blocks' 16 lanes
@@ -180,12 +190,7 @@ static float row_plain_q8_quads(const uint8_t *r, const void *xq, int64_t k) {
     }
     float h[16];
     for (int l = 0; l < 16; l++) h[l] = acc[0][l] + acc[1][l];
-    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
-    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
-    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
-    for (int l = 0; l < 4; l++) tail[l] = tail[l] + tail[l + 4];
-    for (int l = 0; l < 2; l++) tail[l] = tail[l] + tail[l + 2];
-    return (h[0] + h[1]) + (tail[0] + tail[1]);
+    return sum16_tree(h) + sum8_tree(tail);
 }
 
 // Q4_K (super-blocks of 256: f16 d and dmin, twelve bytes of 6-bit scales and mins of its eight
@@ -256,12 +261,7 @@ static float row_plain_q4_K(const uint8_t *r, const void *xq, int64_t k) {
     }
     float h[16];
     for (int l = 0; l < 16; l++) h[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-    for (int l = 0; l < 8; l++) h[l] = h[l] + h[l + 8];
-    for (int l = 0; l < 4; l++) h[l] = h[l] + h[l + 4];
-    for (int l = 0; l < 2; l++) h[l] = h[l] + h[l + 2];
-    for (int l = 0; l < 4; l++) corr[l] = corr[l] + corr[l + 4];
-    for (int l = 0; l < 2; l++) corr[l] = corr[l] + corr[l + 2];
-    return (h[0] + h[1]) + (corr[0] + corr[1]);
+    return sum16_tree(h) + sum8_tree(corr);
 }
 
 // Whether Q4_0 and Q8_0 go through the one-row kernels (AVX-512 VBMI); tests turn them off to check the others.
