@@ -8,12 +8,13 @@
 // (`generate --int8-activations`), never for scoring, training or detection.
 //
 // Q4_0 codes are 0..15 meaning q − 8: vpdpbusd takes them as the unsigned operand, and the −8·Σx
-// part is folded in by starting each lane at −8 × the sum of its x codes (precomputed once per
-// x in the scratch). Q8_0 codes are signed: |w| is the unsigned operand and x takes w's sign.
+// part is precomputed once per x in the scratch (per lane of the four-row kernel, per block of the
+// one-row one). Q8_0 codes are signed: |w| is the unsigned operand and x takes w's sign.
 //
-// Two kernels per type: with AVX-512 VBMI, one row at a time over groups of eight blocks, with x
-// laid out for it (8 codes per lane); otherwise four rows side by side with x in its natural
-// order (4 codes per lane). Q4_K has one kernel, one row at a time (its own x layout, below).
+// Two kernels per type: with AVX-512 VBMI, one row at a time (Q4_0 in groups of eight blocks,
+// Q8_0 of four), with x laid out for it (8 codes per lane); otherwise four rows side by side with
+// x in its natural order (4 codes per lane). Q4_K has one kernel, one row at a time (its own x
+// layout, below).
 // lnq_quantize_q8 takes the weight type to pick the layout.
 #include "cquant.h"
 #include "fused.h"
@@ -100,7 +101,8 @@ static float sum8_tree(const float v[8]) {
 // blocks, each four blocks' codes become their elements 0-15 (block after block), then their
 // elements 16-31, and Q4_0's offset becomes one float per block, −8 × the sum of its codes, in the
 // first 8 of the group's 64 start slots (read once per 8 blocks, where per-lane starts cost 256
-// bytes of x per 144 weight bytes). Blocks after the last group of eight stay as they are.
+// bytes of x per 144 weight bytes). Blocks after the last group of eight (Q8_0: of four) stay as
+// they are.
 static void quads_from_natural(uint32_t type, void *xq, int64_t k) {
     int8_t *q = (int8_t *)xq;
     int32_t *s = q8_starts(xq, k);
@@ -497,17 +499,15 @@ TVB static void gemv_q8_0_vbmi(const uint8_t *w, int64_t row_bytes, int64_t k, i
         for (int64_t f = 0; f < quads; f++) {
             const uint8_t *p = r + 136 * f;
             AHEAD(p, 136);
-            {
-                const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
-                // Bytes 16-135 of the four blocks (a masked load never reads past them).
-                const __m512i u0 = _mm512_loadu_si512(p + 16), u1 = _mm512_maskz_loadu_epi8(0x00FFFFFFFFFFFFFFull, p + 80);
-                const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
-                const __m128 sc = _mm_mul_ps(_mm_cvtph_ps(halves), _mm_loadu_ps(d + 4 * f));
-                const int8_t *x = q + 128 * f;
-                __m512i t = q8_quad_dot(_mm512_setzero_si512(), _mm512_permutex2var_epi8(z0, pick, z1), _mm512_loadu_si512(x));
-                t = q8_quad_dot(t, _mm512_permutex2var_epi8(u0, pick, u1), _mm512_loadu_si512(x + 64));
-                acc[f % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(sc)), acc[f % 2]);
-            }
+            const __m512i z0 = _mm512_loadu_si512(p), z1 = _mm512_loadu_si512(p + 64);
+            // Bytes 16-135 of the four blocks (a masked load never reads past them).
+            const __m512i u0 = _mm512_loadu_si512(p + 16), u1 = _mm512_maskz_loadu_epi8(0x00FFFFFFFFFFFFFFull, p + 80);
+            const __m128i halves = _mm512_castsi512_si128(_mm512_permutex2var_epi8(z0, scale_pick, z1));
+            const __m128 sc = _mm_mul_ps(_mm_cvtph_ps(halves), _mm_loadu_ps(d + 4 * f));
+            const int8_t *x = q + 128 * f;
+            __m512i t = q8_quad_dot(_mm512_setzero_si512(), _mm512_permutex2var_epi8(z0, pick, z1), _mm512_loadu_si512(x));
+            t = q8_quad_dot(t, _mm512_permutex2var_epi8(u0, pick, u1), _mm512_loadu_si512(x + 64));
+            acc[f % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(sc)), acc[f % 2]);
         }
         __m256 tail = _mm256_setzero_ps();
         for (int64_t b = 4 * quads; b < nb; b++) {
